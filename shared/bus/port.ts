@@ -1,0 +1,37 @@
+import type { DomainEvent, EventType } from '../events/schemas';
+
+/**
+ * Where events go once they are stored. Subscribers receive them as CloudEvents over HTTP semantics
+ * (a `Request` in, a `Response` out) and the bus applies KafkaSource's delivery rules to the status.
+ */
+export interface EventBus {
+  publish(event: DomainEvent): Promise<void>;
+  /** Resolves when every delivery in flight or waiting for a retry has finished (for tests and shutdown). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** A KafkaSource: the event types it consumes and the sink it delivers them to. */
+export interface Subscription {
+  /** Consumer group name; also names the subscriber in dead letters. */
+  name: string;
+  eventTypes: readonly EventType[];
+  /** The sink: the function's Hono app `fetch`, or an HTTP call to its URL. */
+  deliver(request: Request): Promise<Response>;
+}
+
+/** KafkaSource `delivery` settings. */
+export interface DeliveryPolicy {
+  retry: number;
+  backoffPolicy: 'exponential' | 'linear';
+  backoffDelayMs: number;
+  /** Per-attempt timeout; a sink that does not answer in time counts as a failed attempt. */
+  timeoutMs: number;
+}
+
+export const DEFAULT_DELIVERY: DeliveryPolicy = {
+  retry: 5,
+  backoffPolicy: 'exponential',
+  backoffDelayMs: 200,
+  timeoutMs: 30_000,
+};

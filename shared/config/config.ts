@@ -1,0 +1,95 @@
+/**
+ * Configuration from the environment, validated once at start. A bad value stops the process with a
+ * message naming the variable, the value and what is expected.
+ */
+import * as v from 'valibot';
+
+const int = (min: number, max: number) =>
+  v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(min), v.maxValue(max));
+
+const bool = v.pipe(
+  v.string(),
+  v.trim(),
+  v.toLowerCase(),
+  v.picklist(['true', 'false', '1', '0', 'yes', 'no'], 'must be true or false'),
+  v.transform((s) => s === 'true' || s === '1' || s === 'yes'),
+);
+
+const UNITS: Record<string, number> = { '': 1, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+/** Kubernetes-style byte quantity: 128Mi, 1Gi, 65536. */
+export const bytes = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^\d+(Ki|Mi|Gi)?$/, 'must be a size such as 128Mi, 1Gi or a byte count'),
+  v.transform((s) => {
+    const [, n, unit = ''] = /^(\d+)(Ki|Mi|Gi)?$/.exec(s)!;
+    return Number(n) * UNITS[unit]!;
+  }),
+);
+/** Kubernetes-style CPU quantity: 500m or 1. */
+const cpu = v.pipe(v.string(), v.trim(), v.regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as 500m or 1'));
+
+const ConfigSchema = v.object({
+  PORT: v.optional(int(0, 65535), '8080'),
+  HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
+  DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data'),
+  /** Signs CSRF tokens. Generated and kept under DATA_DIR when unset. */
+  SECRET_KEY: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
+  ADMIN_USERNAME: v.optional(v.string()),
+  ADMIN_PASSWORD: v.optional(v.pipe(v.string(), v.minLength(8, 'must be at least 8 characters'))),
+  ADMIN_EMAIL: v.optional(v.pipe(v.string(), v.email('must be an email address'))),
+  DEMO_ACCOUNT: v.optional(bool, 'true'),
+  LOG_LEVEL: v.optional(v.picklist(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
+  SESSION_TIMEOUT_MINUTES: v.optional(int(5, 43_200), '1440'),
+  COOKIE_SECURE: v.optional(bool, 'true'),
+  PASSWORD_MIN_LENGTH: v.optional(int(8, 72), '8'),
+  MAX_LOGIN_ATTEMPTS: v.optional(int(3, 100), '5'),
+  LOCKOUT_MINUTES: v.optional(int(1, 1440), '15'),
+  RATE_LIMIT_ENABLED: v.optional(bool, 'true'),
+  /** Submissions per minute per user (or per IP when signed out). */
+  RATE_LIMIT_EXECUTIONS_PER_MINUTE: v.optional(int(1, 1_000_000), '60'),
+  MAX_BODY_BYTES: v.optional(bytes, '1Mi'),
+  SANDBOX_BACKEND: v.optional(v.picklist(['local']), 'local'),
+  /** Runs scripts without isolation when no sandbox can be set up. Never use on a shared machine. */
+  UNSAFE_ALLOW_UNSANDBOXED: v.optional(bool, 'false'),
+  EXECUTION_TIMEOUT_SECONDS: v.optional(int(1, 3600), '30'),
+  CPU_LIMIT: v.optional(cpu, '1000m'),
+  CPU_REQUEST: v.optional(cpu, '200m'),
+  MEMORY_LIMIT: v.optional(bytes, '128Mi'),
+  MEMORY_REQUEST: v.optional(bytes, '128Mi'),
+  MAX_PROCESSES: v.optional(int(1, 4096), '64'),
+  TMP_SIZE: v.optional(bytes, '16Mi'),
+  OUTPUT_LIMIT: v.optional(bytes, '1Mi'),
+  MAX_CONCURRENT_EXECUTIONS: v.optional(int(1, 1000), '8'),
+  SSE_HEARTBEAT_SECONDS: v.optional(int(1, 300), '15'),
+  /** Streams close before this so a proxy or Knative's request timeout never cuts them. */
+  SSE_MAX_STREAM_SECONDS: v.optional(int(10, 3600), '540'),
+});
+
+export type Config = v.InferOutput<typeof ConfigSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const input: Record<string, string> = {};
+  for (const key of Object.keys(ConfigSchema.entries)) {
+    const value = env[key];
+    if (value !== undefined && value !== '') input[key] = value;
+  }
+  const result = v.safeParse(ConfigSchema, input);
+  if (result.success) return result.output;
+  const lines = result.issues.map((issue) => {
+    const key = v.getDotPath(issue) ?? '?';
+    return `  ${key}=${JSON.stringify(input[key] ?? '')}: ${issue.message}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+}
+
+/** CPU quantity in millicores. */
+export const millicores = (quantity: string): number =>
+  quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
+
+export const formatBytes = (n: number): string =>
+  n % 1024 ** 3 === 0 ? `${n / 1024 ** 3}Gi` : n % 1024 ** 2 === 0 ? `${n / 1024 ** 2}Mi` : n % 1024 === 0 ? `${n / 1024}Ki` : `${n}`;

@@ -1,0 +1,119 @@
+/** Execution domain: statuses, the records we persist and the shapes the API returns. */
+
+export const EXECUTION_STATUSES = [
+  'queued',
+  'scheduled',
+  'running',
+  'completed',
+  'failed',
+  'timeout',
+  'cancelled',
+  'error',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
+  'completed',
+  'failed',
+  'timeout',
+  'cancelled',
+  'error',
+]);
+export const isTerminal = (status: ExecutionStatus): boolean => TERMINAL_STATUSES.has(status);
+
+export const ERROR_TYPES = ['system_error', 'timeout', 'resource_limit', 'script_error', 'permission_denied'] as const;
+export type ExecutionErrorType = (typeof ERROR_TYPES)[number];
+
+export const QUEUE_PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const;
+export type QueuePriority = (typeof QUEUE_PRIORITIES)[number];
+
+/** Resource usage as the reference reports it, plus the exact CPU time we measure. */
+export interface ResourceUsage {
+  execution_time_wall_seconds: number;
+  cpu_time_jiffies: number;
+  clk_tck_hertz: number;
+  peak_memory_kb: number;
+  cpu_time_seconds: number;
+}
+
+/** Milliseconds spent in each phase: waiting for a slot, starting the sandbox, running the script. */
+export interface PhaseTimings {
+  queued_ms: number | null;
+  start_ms: number | null;
+  run_ms: number | null;
+}
+
+export interface OutputSummary {
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  stdout_bytes: number;
+  stderr_bytes: number;
+}
+
+export interface ExecutionRecord {
+  execution_id: string;
+  user_id: string;
+  script: string;
+  stdin: string;
+  lang: string;
+  lang_version: string;
+  priority: QueuePriority;
+  status: ExecutionStatus;
+  stdout: string | null;
+  stderr: string | null;
+  exit_code: number | null;
+  error_type: ExecutionErrorType | null;
+  error_message: string | null;
+  resource_usage: ResourceUsage | null;
+  output: OutputSummary | null;
+  created_at: string;
+  updated_at: string;
+  scheduled_at: string | null;
+  started_at: string | null;
+  finished_at: string | null;
+}
+
+/** `ExecutionResult` of the reference API, with our additive fields. */
+export interface ExecutionResult extends PhaseTimings {
+  execution_id: string;
+  status: ExecutionStatus;
+  stdout: string | null;
+  stderr: string | null;
+  lang: string;
+  lang_version: string;
+  resource_usage: ResourceUsage | null;
+  exit_code: number | null;
+  error_type: ExecutionErrorType | null;
+  error_message: string | null;
+  priority: QueuePriority;
+  output: OutputSummary | null;
+  script: string;
+  created_at: string;
+  updated_at: string;
+}
+
+const msBetween = (from: string | null, to: string | null): number | null =>
+  from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;
+
+export function toExecutionResult(record: ExecutionRecord): ExecutionResult {
+  return {
+    execution_id: record.execution_id,
+    status: record.status,
+    stdout: record.stdout,
+    stderr: record.stderr,
+    lang: record.lang,
+    lang_version: record.lang_version,
+    resource_usage: record.resource_usage,
+    exit_code: record.exit_code,
+    error_type: record.error_type,
+    error_message: record.error_message,
+    priority: record.priority,
+    output: record.output,
+    script: record.script,
+    created_at: record.created_at,
+    updated_at: record.updated_at,
+    queued_ms: msBetween(record.created_at, record.scheduled_at),
+    start_ms: msBetween(record.scheduled_at, record.started_at),
+    run_ms: msBetween(record.started_at, record.finished_at),
+  };
+}

@@ -1,0 +1,51 @@
+export const USER_ROLES = ['user', 'admin', 'moderator'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+export interface UserRecord {
+  user_id: string;
+  username: string;
+  email: string;
+  role: UserRole;
+  is_active: boolean;
+  is_superuser: boolean;
+  password_hash: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** `UserResponse` of the reference API. */
+export interface UserResponse {
+  user_id: string;
+  username: string;
+  email: string;
+  role: UserRole;
+  is_active: boolean;
+  is_superuser: boolean;
+  created_at: string;
+  updated_at: string;
+  bypass_rate_limit: boolean | null;
+  global_multiplier: number | null;
+  has_custom_limits: boolean | null;
+}
+
+export const toUserResponse = (user: UserRecord): UserResponse => ({
+  user_id: user.user_id,
+  username: user.username,
+  email: user.email,
+  role: user.role,
+  is_active: user.is_active,
+  is_superuser: user.is_superuser,
+  created_at: user.created_at,
+  updated_at: user.updated_at,
+  bypass_rate_limit: null,
+  global_multiplier: null,
+  has_custom_limits: null,
+});
+
+export interface SessionRecord {
+  /** SHA-256 of the session token; the token itself is never stored. */
+  token_hash: string;
+  user_id: string;
+  created_at: string;
+  expires_at: string;
+}

@@ -1,0 +1,67 @@
+/**
+ * The one way to emit an event: store it, fan it out to open streams, then hand it to the bus.
+ * Store-then-publish means a crash between the steps is repaired by the caller's retry: the store
+ * ignores the duplicate and the bus delivers again, and every consumer is idempotent on `event_id`.
+ */
+import { randomUUID } from 'node:crypto';
+import type { EventBus } from '../bus/port';
+import { executionChannel, type Fanout } from '../fanout/port';
+import type { EventStore, StoredEvent } from '../store/ports';
+import type { DomainEvent, EventMetadata, EventType } from './schemas';
+
+/** Events that only feed streams and the store; no function consumes them. */
+const STREAM_ONLY: ReadonlySet<EventType> = new Set(['execution_output']);
+
+export type EventFields<T extends DomainEvent> = Omit<
+  T,
+  'event_id' | 'event_version' | 'timestamp' | 'metadata' | 'aggregate_id'
+> & { aggregate_id?: string };
+
+export interface EventContext {
+  userId?: string;
+  traceparent?: string;
+  correlationId?: string;
+}
+
+export interface FanoutMessage {
+  seq: number;
+  event: DomainEvent;
+}
+
+export class EventPublisher {
+  constructor(
+    private readonly store: EventStore,
+    private readonly fanout: Fanout,
+    private readonly bus: EventBus,
+    private readonly service: { name: string; version: string },
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  /** Builds the envelope around `fields`; the aggregate is the execution when there is one. */
+  create<T extends DomainEvent>(fields: EventFields<T>, context: EventContext = {}): T {
+    const metadata: EventMetadata = { service_name: this.service.name, service_version: this.service.version };
+    if (context.userId) metadata.user_id = context.userId;
+    if (context.traceparent) metadata.traceparent = context.traceparent;
+    if (context.correlationId) metadata.correlation_id = context.correlationId;
+    const aggregate =
+      fields.aggregate_id ?? ('execution_id' in fields ? String(fields.execution_id) : undefined) ?? randomUUID();
+    return {
+      ...fields,
+      event_id: randomUUID(),
+      event_version: '1.0',
+      timestamp: this.now().toISOString(),
+      aggregate_id: aggregate,
+      metadata,
+    } as unknown as T;
+  }
+
+  async publish(event: DomainEvent): Promise<StoredEvent> {
+    const stored = await this.store.append(event);
+    if ('execution_id' in event) {
+      const message: FanoutMessage = { seq: stored.seq, event: stored.event };
+      await this.fanout.publish(executionChannel(event.execution_id), JSON.stringify(message));
+    }
+    if (!STREAM_ONLY.has(event.event_type)) await this.bus.publish(stored.event);
+    return stored;
+  }
+}

@@ -1,0 +1,10 @@
+/** Live fan-out to open streams: one channel per execution and one per user. Redis pub/sub in production. */
+export interface Fanout {
+  publish(channel: string, message: string): Promise<void>;
+  /** Resolves once the subscription is active; the returned function unsubscribes. */
+  subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+}
+
+export const executionChannel = (executionId: string): string => `sse:exec:${executionId}`;
+export const userChannel = (userId: string): string => `sse:notif:${userId}`;

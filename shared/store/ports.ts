@@ -1,0 +1,141 @@
+/**
+ * Persistence ports. Each repository speaks the domain's language; adapters (embedded SQLite,
+ * MongoDB) implement them and one contract suite per port runs against every adapter.
+ */
+import type { ExecutionRecord, ExecutionStatus } from '../domain/execution';
+import type { NotificationRecord, NotificationStatus } from '../domain/notification';
+import type { SessionRecord, UserRecord } from '../domain/user';
+import type { DomainEvent, EventType } from '../events/schemas';
+
+export class ConflictError extends Error {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
+    super(message);
+    this.name = 'ConflictError';
+  }
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+}
+
+export interface UserRepository {
+  /** Throws ConflictError when the username or email is taken. */
+  create(user: UserRecord): Promise<void>;
+  findById(userId: string): Promise<UserRecord | null>;
+  findByUsername(username: string): Promise<UserRecord | null>;
+  update(userId: string, patch: Partial<Omit<UserRecord, 'user_id'>>): Promise<UserRecord | null>;
+  count(): Promise<number>;
+}
+
+export interface SessionRepository {
+  create(session: SessionRecord): Promise<void>;
+  /** Returns only sessions that have not expired. */
+  find(tokenHash: string, now: Date): Promise<SessionRecord | null>;
+  delete(tokenHash: string): Promise<void>;
+  deleteForUser(userId: string): Promise<void>;
+}
+
+export interface ExecutionFilter {
+  userId?: string;
+  status?: ExecutionStatus;
+  lang?: string;
+  /** Inclusive bounds on `created_at`. */
+  createdFrom?: string;
+  createdTo?: string;
+}
+
+export interface ExecutionRepository {
+  create(execution: ExecutionRecord): Promise<void>;
+  get(executionId: string): Promise<ExecutionRecord | null>;
+  /**
+   * Applies `patch` only when the current status is one of `from`; returns the updated record,
+   * or null when the guard did not match (the transition already happened or is not allowed).
+   */
+  transition(
+    executionId: string,
+    from: readonly ExecutionStatus[],
+    patch: Partial<Omit<ExecutionRecord, 'execution_id' | 'user_id'>>,
+  ): Promise<ExecutionRecord | null>;
+  /** Newest first (created_at, then id), stable across pages. */
+  list(filter: ExecutionFilter, paging: { limit: number; skip: number }): Promise<Page<ExecutionRecord>>;
+  delete(executionId: string): Promise<boolean>;
+}
+
+export interface NotificationFilter {
+  status?: NotificationStatus;
+  includeTags?: string[];
+  excludeTags?: string[];
+  tagPrefix?: string;
+}
+
+export interface NotificationRepository {
+  /** Idempotent on `source_event_id` + `user_id`: returns false when it already exists. */
+  create(notification: NotificationRecord): Promise<boolean>;
+  get(notificationId: string): Promise<NotificationRecord | null>;
+  /** Newest first. */
+  list(
+    userId: string,
+    filter: NotificationFilter,
+    paging: { limit: number; offset: number },
+  ): Promise<Page<NotificationRecord>>;
+  countUnread(userId: string): Promise<number>;
+  markRead(userId: string, notificationId: string, at: string): Promise<boolean>;
+  markAllRead(userId: string, at: string): Promise<number>;
+  delete(userId: string, notificationId: string): Promise<boolean>;
+}
+
+/** An event as stored: the event plus its position in the store. */
+export interface StoredEvent {
+  /** Monotonic position across the whole store; SSE `id` and resume cursor. */
+  seq: number;
+  event: DomainEvent;
+  stored_at: string;
+}
+
+export interface EventStore {
+  /** Appends once per `event_id`; a duplicate returns the first copy with `duplicate: true`. */
+  append(event: DomainEvent): Promise<StoredEvent & { duplicate: boolean }>;
+  /** Events of one aggregate with `seq > afterSeq`, oldest first. */
+  listByAggregate(
+    aggregateId: string,
+    options?: { afterSeq?: number; eventTypes?: readonly EventType[]; limit?: number },
+  ): Promise<StoredEvent[]>;
+  get(eventId: string): Promise<StoredEvent | null>;
+}
+
+export interface DeadLetter {
+  dead_letter_id: string;
+  subscriber: string;
+  event: DomainEvent | null;
+  /** The raw body when the event could not be parsed. */
+  raw: string | null;
+  event_type: string;
+  event_id: string;
+  /** Why it was dead-lettered: the sink's last status and message. */
+  error: string;
+  attempts: number;
+  created_at: string;
+}
+
+export interface DeadLetterRepository {
+  add(letter: DeadLetter): Promise<void>;
+  list(paging: { limit: number; offset: number }): Promise<Page<DeadLetter>>;
+  get(deadLetterId: string): Promise<DeadLetter | null>;
+  delete(deadLetterId: string): Promise<boolean>;
+}
+
+export interface Repositories {
+  users: UserRepository;
+  sessions: SessionRepository;
+  executions: ExecutionRepository;
+  notifications: NotificationRepository;
+  events: EventStore;
+  deadLetters: DeadLetterRepository;
+  /** Readiness: can the store serve requests right now? */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
