@@ -5,7 +5,14 @@
 import * as v from 'valibot';
 
 const int = (min: number, max: number) =>
-  v.pipe(v.string(), v.trim(), v.regex(/^\d+$/, 'must be a whole number'), v.transform(Number), v.minValue(min), v.maxValue(max));
+  v.pipe(
+    v.string(),
+    v.trim(),
+    v.regex(/^\d+$/, 'must be a whole number'),
+    v.transform(Number),
+    v.minValue(min),
+    v.maxValue(max),
+  );
 
 const bool = v.pipe(
   v.string(),
@@ -27,12 +34,18 @@ export const bytes = v.pipe(
   }),
 );
 /** Kubernetes-style CPU quantity: 500m or 1. */
-const cpu = v.pipe(v.string(), v.trim(), v.regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as 500m or 1'));
+const cpu = v.pipe(
+  v.string(),
+  v.trim(),
+  v.regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as 500m or 1'),
+);
 
 const ConfigSchema = v.object({
   PORT: v.optional(int(0, 65535), '8080'),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
   DATA_DIR: v.optional(v.pipe(v.string(), v.minLength(1)), '.data'),
+  /** The built SPA; served by the embedded server when present. */
+  WEB_ROOT: v.optional(v.pipe(v.string(), v.minLength(1)), 'web/dist'),
   /** Signs CSRF tokens. Generated and kept under DATA_DIR when unset. */
   SECRET_KEY: v.optional(v.pipe(v.string(), v.minLength(32, 'must be at least 32 characters'))),
   ADMIN_USERNAME: v.optional(v.string()),
@@ -92,4 +105,10 @@ export const millicores = (quantity: string): number =>
   quantity.endsWith('m') ? Number(quantity.slice(0, -1)) : Math.round(Number(quantity) * 1000);
 
 export const formatBytes = (n: number): string =>
-  n % 1024 ** 3 === 0 ? `${n / 1024 ** 3}Gi` : n % 1024 ** 2 === 0 ? `${n / 1024 ** 2}Mi` : n % 1024 === 0 ? `${n / 1024}Ki` : `${n}`;
+  n % 1024 ** 3 === 0
+    ? `${n / 1024 ** 3}Gi`
+    : n % 1024 ** 2 === 0
+      ? `${n / 1024 ** 2}Mi`
+      : n % 1024 === 0
+        ? `${n / 1024}Ki`
+        : `${n}`;

@@ -21,7 +21,13 @@ export const TERMINAL_STATUSES: ReadonlySet<ExecutionStatus> = new Set([
 ]);
 export const isTerminal = (status: ExecutionStatus): boolean => TERMINAL_STATUSES.has(status);
 
-export const ERROR_TYPES = ['system_error', 'timeout', 'resource_limit', 'script_error', 'permission_denied'] as const;
+export const ERROR_TYPES = [
+  'system_error',
+  'timeout',
+  'resource_limit',
+  'script_error',
+  'permission_denied',
+] as const;
 export type ExecutionErrorType = (typeof ERROR_TYPES)[number];
 
 export const QUEUE_PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const;

@@ -4,6 +4,7 @@
  * ignores the duplicate and the bus delivers again, and every consumer is idempotent on `event_id`.
  */
 import { randomUUID } from 'node:crypto';
+import { v5 as uuidV5 } from 'uuid';
 import type { EventBus } from '../bus/port';
 import { executionChannel, type Fanout } from '../fanout/port';
 import type { EventStore, StoredEvent } from '../store/ports';
@@ -21,7 +22,15 @@ export interface EventContext {
   userId?: string;
   traceparent?: string;
   correlationId?: string;
+  /**
+   * The event this one is derived from. The new id is then a function of it, so a handler that runs
+   * twice for the same input emits the same event, and the store keeps one copy.
+   */
+  causedBy?: string;
 }
+
+/** Namespace for derived event ids. */
+const DERIVED_EVENT_NAMESPACE = '3c1f6e0a-5d8b-4c2e-9f4a-7b6d2e1a9c10';
 
 export interface FanoutMessage {
   seq: number;
@@ -39,15 +48,22 @@ export class EventPublisher {
 
   /** Builds the envelope around `fields`; the aggregate is the execution when there is one. */
   create<T extends DomainEvent>(fields: EventFields<T>, context: EventContext = {}): T {
-    const metadata: EventMetadata = { service_name: this.service.name, service_version: this.service.version };
+    const metadata: EventMetadata = {
+      service_name: this.service.name,
+      service_version: this.service.version,
+    };
     if (context.userId) metadata.user_id = context.userId;
     if (context.traceparent) metadata.traceparent = context.traceparent;
     if (context.correlationId) metadata.correlation_id = context.correlationId;
     const aggregate =
-      fields.aggregate_id ?? ('execution_id' in fields ? String(fields.execution_id) : undefined) ?? randomUUID();
+      fields.aggregate_id ??
+      ('execution_id' in fields ? String(fields.execution_id) : undefined) ??
+      randomUUID();
     return {
       ...fields,
-      event_id: randomUUID(),
+      event_id: context.causedBy
+        ? uuidV5(`${context.causedBy}:${fields.event_type}`, DERIVED_EVENT_NAMESPACE)
+        : randomUUID(),
       event_version: '1.0',
       timestamp: this.now().toISOString(),
       aggregate_id: aggregate,

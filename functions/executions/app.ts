@@ -1,0 +1,215 @@
+/**
+ * executions: reading, cancelling, retrying and deleting executions, plus the catalogue a client
+ * needs before submitting (runtimes, limits, examples).
+ */
+import type { Context } from 'hono';
+import * as v from 'valibot';
+import { formatBytes } from '../../shared/config/config';
+import {
+  EXECUTION_STATUSES,
+  type ExecutionRecord,
+  isTerminal,
+  toExecutionResult,
+} from '../../shared/domain/execution';
+import type { UserRecord } from '../../shared/domain/user';
+import { EVENT_TYPES, type EventOf } from '../../shared/events/schemas';
+import { EXAMPLE_SCRIPTS } from '../../shared/executions/examples';
+import { submitExecution } from '../../shared/executions/submission';
+import { canAccess, currentUser, requireAdmin } from '../../shared/http/auth';
+import { badRequest, forbidden, HttpError, notFound, readJson, validate } from '../../shared/http/errors';
+import { queryInt, UuidSchema } from '../../shared/http/params';
+import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
+import type { Platform } from '../../shared/platform/platform';
+
+const CancelSchema = v.object({
+  reason: v.optional(
+    v.pipe(v.string(), v.maxLength(500, 'reason must be at most 500 characters')),
+    'User requested cancellation',
+  ),
+});
+
+const isoTime = v.optional(
+  v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 date-time with time zone')),
+);
+const ListQuerySchema = v.object({
+  status: v.optional(v.picklist(EXECUTION_STATUSES, `must be one of ${EXECUTION_STATUSES.join(', ')}`)),
+  lang: v.optional(v.pipe(v.string(), v.maxLength(32))),
+  start_time: isoTime,
+  end_time: isoTime,
+  limit: queryInt(1, 200, 50),
+  skip: queryInt(0, 1_000_000, 0),
+});
+
+const EventsQuerySchema = v.object({
+  event_types: v.optional(v.array(v.picklist(EVENT_TYPES, `must be one of ${EVENT_TYPES.join(', ')}`))),
+  limit: queryInt(1, 1000, 100),
+});
+
+const STARTED_AT = Date.now();
+
+export function createExecutionsApp(platform: Platform) {
+  const app = createFunctionApp(platform, 'executions');
+  const { store } = platform;
+
+  /** The execution behind `:execution_id`, if the caller may see it. */
+  async function accessible(c: Context<AppEnv>): Promise<{ user: UserRecord; execution: ExecutionRecord }> {
+    const user = currentUser(c);
+    const id = validate(UuidSchema, c.req.param('execution_id'), 'path');
+    const execution = await store.executions.get(id);
+    if (!execution) throw notFound('Execution not found');
+    if (!canAccess(user, execution.user_id)) throw forbidden('Not the owner of this execution');
+    return { user, execution };
+  }
+
+  async function requestCancel(execution: ExecutionRecord, user: UserRecord, reason: string) {
+    const event = platform.events.create<EventOf<'execution_cancelled'>>(
+      {
+        event_type: 'execution_cancelled',
+        execution_id: execution.execution_id,
+        cancelled_by: user.user_id,
+        reason,
+        force_terminated: execution.status !== 'queued',
+      },
+      { userId: execution.user_id, traceparent: undefined },
+    );
+    await platform.events.publish(event);
+    return event;
+  }
+
+  app.get('/api/v1/executions/:execution_id/result', async (c) => {
+    const { execution } = await accessible(c);
+    return c.json(toExecutionResult(execution));
+  });
+
+  app.post('/api/v1/executions/:execution_id/cancel', async (c) => {
+    const { user, execution } = await accessible(c);
+    const body = (await c.req.text()).trim() ? await readJson(c) : {};
+    const { reason } = validate(CancelSchema, body, 'body');
+    if (execution.status === 'cancelled') {
+      return c.json({
+        execution_id: execution.execution_id,
+        status: 'already_cancelled',
+        message: 'Execution was already cancelled',
+        event_id: null,
+      });
+    }
+    if (isTerminal(execution.status))
+      throw badRequest(`Cannot cancel an execution in status ${execution.status}`);
+    const event = await requestCancel(execution, user, reason);
+    return c.json({
+      execution_id: execution.execution_id,
+      status: 'cancellation_requested',
+      message: 'Cancellation requested; the sandbox is being stopped',
+      event_id: event.event_id,
+    });
+  });
+
+  app.post('/api/v1/executions/:execution_id/retry', async (c) => {
+    const { user, execution } = await accessible(c);
+    if (!isTerminal(execution.status))
+      throw badRequest(`Cannot retry an execution in status ${execution.status}`);
+    const accepted = await submitExecution(
+      platform,
+      user,
+      {
+        script: execution.script,
+        lang: execution.lang,
+        lang_version: execution.lang_version,
+        stdin: execution.stdin,
+      },
+      { traceparent: c.req.header('traceparent') },
+    );
+    return c.json(accepted);
+  });
+
+  app.get('/api/v1/executions/:execution_id/events', async (c) => {
+    const { execution } = await accessible(c);
+    const query = validate(
+      EventsQuerySchema,
+      { event_types: c.req.queries('event_types'), limit: c.req.query('limit') },
+      'query',
+    );
+    const events = await store.events.listByAggregate(execution.execution_id, {
+      eventTypes: query.event_types,
+      limit: query.limit,
+    });
+    return c.json(events.map((stored) => stored.event));
+  });
+
+  app.delete('/api/v1/executions/:execution_id', async (c) => {
+    const admin = requireAdmin(c);
+    const id = validate(UuidSchema, c.req.param('execution_id'), 'path');
+    const execution = await store.executions.get(id);
+    if (!execution) throw notFound('Execution not found');
+    // Stop the sandbox before the record goes, so nothing keeps running for a deleted execution.
+    if (!isTerminal(execution.status))
+      await requestCancel(execution, admin, 'Execution deleted by an administrator');
+    await store.executions.delete(id);
+    return c.json({ message: 'Execution deleted successfully', execution_id: id });
+  });
+
+  app.get('/api/v1/user/executions', async (c) => {
+    const user = currentUser(c);
+    const query = validate(ListQuerySchema, c.req.query(), 'query');
+    if (query.start_time && query.end_time && query.start_time > query.end_time) {
+      throw new HttpError(422, 'start_time must not be after end_time', 'ValidationError');
+    }
+    const page = await store.executions.list(
+      {
+        userId: user.user_id,
+        status: query.status,
+        lang: query.lang,
+        createdFrom: query.start_time && new Date(query.start_time).toISOString(),
+        createdTo: query.end_time && new Date(query.end_time).toISOString(),
+      },
+      { limit: query.limit, skip: query.skip },
+    );
+    return c.json({
+      executions: page.items.map(toExecutionResult),
+      total: page.total,
+      limit: query.limit,
+      skip: query.skip,
+      has_more: query.skip + page.items.length < page.total,
+    });
+  });
+
+  app.get('/api/v1/example-scripts', (c) => {
+    const languages = new Set(platform.sandbox.runtimes().map((r) => r.language));
+    const scripts = Object.fromEntries(
+      Object.entries(EXAMPLE_SCRIPTS).filter(([lang]) => languages.has(lang)),
+    );
+    c.header('Cache-Control', 'public, max-age=600');
+    return c.json({ scripts });
+  });
+
+  app.get('/api/v1/k8s-limits', (c) => {
+    const { config } = platform;
+    const supported: Record<string, { versions: string[]; file_ext: string }> = {};
+    for (const runtime of platform.sandbox.runtimes()) {
+      const entry = (supported[runtime.language] ??= { versions: [], file_ext: runtime.fileExt });
+      entry.versions.push(runtime.version);
+    }
+    c.header('Cache-Control', 'public, max-age=300');
+    return c.json({
+      cpu_limit: config.CPU_LIMIT,
+      memory_limit: formatBytes(config.MEMORY_LIMIT),
+      cpu_request: config.CPU_REQUEST,
+      memory_request: formatBytes(config.MEMORY_REQUEST),
+      execution_timeout: config.EXECUTION_TIMEOUT_SECONDS,
+      supported_runtimes: supported,
+      sandbox: platform.sandbox.backend,
+      max_processes: config.MAX_PROCESSES,
+      output_limit_bytes: config.OUTPUT_LIMIT,
+    });
+  });
+
+  app.get('/api/v1/health/live', (c) =>
+    c.json({
+      status: 'ok',
+      uptime_seconds: Math.floor((Date.now() - STARTED_AT) / 1000),
+      timestamp: platform.now().toISOString(),
+    }),
+  );
+
+  return app;
+}

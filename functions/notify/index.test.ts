@@ -1,0 +1,291 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { ExecutionRecord } from '../../shared/domain/execution';
+import { toNotificationResponse } from '../../shared/domain/notification';
+import { toBinaryRequest } from '../../shared/events/cloudevents';
+import type { EventOf } from '../../shared/events/schemas';
+import { userChannel } from '../../shared/fanout/port';
+import type { Platform } from '../../shared/platform/platform';
+import { createTestPlatform } from '../../test/support/platform';
+import { notifyFunction } from './index';
+
+type TestPlatform = Awaited<ReturnType<typeof createTestPlatform>>;
+
+const SINK_URL = 'http://notify.local/';
+const retryable = (status: number) => status >= 500 || [404, 408, 409, 429].includes(status);
+
+let platform: TestPlatform;
+let owner: string;
+
+beforeEach(async () => {
+  platform = await createTestPlatform();
+  owner = await createUser(platform, 'ada');
+});
+
+afterEach(async () => {
+  await platform.close();
+});
+
+async function createUser(target: Platform, username: string): Promise<string> {
+  const userId = randomUUID();
+  const at = target.now().toISOString();
+  await target.store.users.create({
+    user_id: userId,
+    username,
+    email: `${username}@example.com`,
+    role: 'user',
+    is_active: true,
+    is_superuser: false,
+    password_hash: 'not-used-here',
+    created_at: at,
+    updated_at: at,
+  });
+  return userId;
+}
+
+async function createExecution(userId: string): Promise<ExecutionRecord> {
+  const at = platform.now().toISOString();
+  const execution: ExecutionRecord = {
+    execution_id: randomUUID(),
+    user_id: userId,
+    script: 'print("hi")',
+    stdin: '',
+    lang: 'python',
+    lang_version: '3.12',
+    priority: 'normal',
+    status: 'running',
+    stdout: null,
+    stderr: null,
+    exit_code: null,
+    error_type: null,
+    error_message: null,
+    resource_usage: null,
+    output: null,
+    created_at: at,
+    updated_at: at,
+    scheduled_at: at,
+    started_at: at,
+    finished_at: null,
+  };
+  await platform.store.executions.create(execution);
+  return execution;
+}
+
+const outputFields = {
+  stdout: 'hi\n',
+  stderr: '',
+  stdout_truncated: false,
+  stderr_truncated: false,
+  stdout_bytes: 3,
+  stderr_bytes: 0,
+  resource_usage: {
+    execution_time_wall_seconds: 0.25,
+    cpu_time_jiffies: 2,
+    clk_tck_hertz: 100,
+    peak_memory_kb: 8000,
+    cpu_time_seconds: 0.02,
+  },
+};
+
+const completed = (executionId: string) =>
+  platform.events.create<EventOf<'execution_completed'>>(
+    { event_type: 'execution_completed', execution_id: executionId, exit_code: 0, ...outputFields },
+    {
+      correlationId: `corr-${executionId}`,
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+    },
+  );
+
+async function deliver(target: Platform, event: Parameters<typeof toBinaryRequest>[0]): Promise<Response> {
+  return notifyFunction.createApp(target).fetch(toBinaryRequest(event, SINK_URL));
+}
+
+async function collectPushes(userId: string): Promise<unknown[]> {
+  const received: unknown[] = [];
+  await platform.fanout.subscribe(userChannel(userId), (message) => received.push(JSON.parse(message)));
+  return received;
+}
+
+async function notificationsOf(userId: string) {
+  return (await platform.store.notifications.list(userId, {}, { limit: 100, offset: 0 })).items;
+}
+
+async function announcementsFor(notificationId: string) {
+  const stored = await platform.store.events.listByAggregate(notificationId);
+  return stored.map((s) => s.event).filter((e) => e.event_type === 'notification_created');
+}
+
+describe('notify function', () => {
+  it('declares the four terminal execution events as its triggers and no API routes', () => {
+    expect([...notifyFunction.triggers].sort()).toEqual(
+      ['execution_cancelled', 'execution_completed', 'execution_failed', 'execution_timeout'].sort(),
+    );
+    expect(notifyFunction.routes).toEqual([]);
+  });
+
+  it('stores a delivered in-app notification for the owner, pushes it live and announces it', async () => {
+    const execution = await createExecution(owner);
+    const pushes = await collectPushes(owner);
+    const event = completed(execution.execution_id);
+
+    const response = await deliver(platform, event);
+    expect(response.status).toBeGreaterThanOrEqual(200);
+    expect(response.status).toBeLessThan(300);
+
+    const [notification, ...others] = await notificationsOf(owner);
+    expect(others).toHaveLength(0);
+    expect(notification).toMatchObject({
+      user_id: owner,
+      channel: 'in_app',
+      status: 'delivered',
+      severity: 'medium',
+      subject: 'Execution completed',
+      action_url: `/editor?execution=${execution.execution_id}`,
+      tags: ['execution', 'completed', 'entity:execution', `exec:${execution.execution_id}`],
+      source_event_id: event.event_id,
+      read_at: null,
+    });
+    expect(notification!.body).toContain('0.25 s');
+    expect(notification!.body).toContain('exit code 0');
+    expect(await platform.store.notifications.countUnread(owner)).toBe(1);
+
+    expect(pushes).toEqual([{ type: 'notification', notification: toNotificationResponse(notification!) }]);
+
+    const announcements = await announcementsFor(notification!.notification_id);
+    expect(announcements).toHaveLength(1);
+    expect(announcements[0]).toMatchObject({
+      event_type: 'notification_created',
+      notification_id: notification!.notification_id,
+      user_id: owner,
+      subject: notification!.subject,
+      severity: 'medium',
+      channels: ['in_app'],
+      metadata: {
+        user_id: owner,
+        correlation_id: `corr-${execution.execution_id}`,
+        traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      },
+    });
+  });
+
+  it('creates one notification however often the same event is delivered', async () => {
+    const execution = await createExecution(owner);
+    const event = completed(execution.execution_id);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const response = await deliver(platform, event);
+      expect(response.ok).toBe(true);
+    }
+    const notifications = await notificationsOf(owner);
+    expect(notifications).toHaveLength(1);
+    expect(await announcementsFor(notifications[0]!.notification_id)).toHaveLength(1);
+  });
+
+  it('never drops a notification, however many executions finish in a row', async () => {
+    const executions = await Promise.all(Array.from({ length: 12 }, () => createExecution(owner)));
+    for (const execution of executions) {
+      expect((await deliver(platform, completed(execution.execution_id))).ok).toBe(true);
+    }
+    const notifications = await notificationsOf(owner);
+    expect(notifications.map((n) => n.tags[3]).sort()).toEqual(
+      executions.map((e) => `exec:${e.execution_id}`).sort(),
+    );
+  });
+
+  it('notifies only the owner of the execution', async () => {
+    const other = await createUser(platform, 'bob');
+    const otherPushes = await collectPushes(other);
+    const execution = await createExecution(owner);
+    expect((await deliver(platform, completed(execution.execution_id))).ok).toBe(true);
+    expect(await notificationsOf(owner)).toHaveLength(1);
+    expect(await notificationsOf(other)).toHaveLength(0);
+    expect(otherPushes).toHaveLength(0);
+  });
+
+  it('notifies failures, timeouts and cancellations with their own severity and tag', async () => {
+    const [failed, timedOut, cancelled] = await Promise.all([
+      createExecution(owner),
+      createExecution(owner),
+      createExecution(owner),
+    ]);
+    const events = [
+      platform.events.create<EventOf<'execution_failed'>>({
+        event_type: 'execution_failed',
+        execution_id: failed.execution_id,
+        exit_code: 2,
+        error_type: 'script_error',
+        error_message: 'NameError: name "x" is not defined',
+        ...outputFields,
+      }),
+      platform.events.create<EventOf<'execution_timeout'>>({
+        event_type: 'execution_timeout',
+        execution_id: timedOut.execution_id,
+        timeout_seconds: 5,
+        ...outputFields,
+      }),
+      platform.events.create<EventOf<'execution_cancelled'>>({
+        event_type: 'execution_cancelled',
+        execution_id: cancelled.execution_id,
+        cancelled_by: owner,
+        reason: '',
+        force_terminated: true,
+      }),
+    ];
+    for (const event of events) expect((await deliver(platform, event)).ok).toBe(true);
+
+    const byExecution = new Map((await notificationsOf(owner)).map((n) => [n.tags[3], n]));
+    expect(byExecution.get(`exec:${failed.execution_id}`)).toMatchObject({
+      severity: 'high',
+      tags: expect.arrayContaining(['failed']),
+    });
+    expect(byExecution.get(`exec:${failed.execution_id}`)!.body).toContain('script error, exit code 2');
+    expect(byExecution.get(`exec:${timedOut.execution_id}`)).toMatchObject({
+      severity: 'high',
+      tags: expect.arrayContaining(['timeout']),
+    });
+    expect(byExecution.get(`exec:${timedOut.execution_id}`)!.body).toContain('5 s time limit');
+    expect(byExecution.get(`exec:${cancelled.execution_id}`)).toMatchObject({
+      severity: 'low',
+      tags: expect.arrayContaining(['cancelled']),
+    });
+  });
+
+  it('rejects an event for an unknown execution for good instead of retrying it', async () => {
+    const response = await deliver(platform, completed(randomUUID()));
+    expect(response.ok).toBe(false);
+    expect(retryable(response.status)).toBe(false);
+    expect(await notificationsOf(owner)).toHaveLength(0);
+  });
+
+  it('answers a redelivery after a failed live push with the same notification, pushed this time', async () => {
+    const execution = await createExecution(owner);
+    const pushes = await collectPushes(owner);
+    let failNextPush = true;
+    const flakyFanout: Platform = {
+      ...platform,
+      fanout: {
+        publish: async (channel, message) => {
+          if (failNextPush) {
+            failNextPush = false;
+            throw new Error('fan-out unavailable');
+          }
+          await platform.fanout.publish(channel, message);
+        },
+        subscribe: (channel, onMessage) => platform.fanout.subscribe(channel, onMessage),
+        close: () => platform.fanout.close(),
+      },
+    };
+    const event = completed(execution.execution_id);
+
+    const first = await deliver(flakyFanout, event);
+    expect(retryable(first.status)).toBe(true);
+    const second = await deliver(flakyFanout, event);
+    expect(second.ok).toBe(true);
+
+    const notifications = await notificationsOf(owner);
+    expect(notifications).toHaveLength(1);
+    expect(pushes).toEqual([
+      { type: 'notification', notification: toNotificationResponse(notifications[0]!) },
+    ]);
+    expect(await announcementsFor(notifications[0]!.notification_id)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,211 @@
+/**
+ * run-pod: admits requested executions by priority and capacity, starts each in the sandbox and
+ * reports its life as events: `pod_created` (scheduled), `execution_started` (running), live
+ * `execution_output`, and `pod_terminated` with the raw outcome for monitor to classify.
+ */
+import { bytes, millicores } from '../../shared/config/config';
+import type { EventContext } from '../../shared/events/publisher';
+import type { DomainEvent, EventOf } from '../../shared/events/schemas';
+import { cloudEventSink, PermanentEventError } from '../../shared/http/cloudevent-sink';
+import { createFunctionApp } from '../../shared/platform/function';
+import type { Platform } from '../../shared/platform/platform';
+import type { SandboxLimits, SandboxOutcome, SandboxRun } from '../../shared/sandbox/port';
+import { ExecutionScheduler, type Job } from './scheduler';
+import * as v from 'valibot';
+
+type Requested = EventOf<'execution_requested'>;
+interface RunJob extends Job {
+  request: Requested;
+}
+
+const PUBLISH_ATTEMPTS = 5;
+
+export function createRunPodApp(platform: Platform) {
+  const app = createFunctionApp(platform, 'run-pod');
+  const log = platform.log.child({ function: 'run-pod' });
+  const runs = new Map<string, SandboxRun>();
+  /** Cancels that arrived after admission but before the sandbox existed. */
+  const cancelledEarly = new Set<string>();
+
+  /** Publishes, retrying briefly: losing `pod_terminated` would leave an execution without an end. */
+  async function publish(event: DomainEvent): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await platform.events.publish(event);
+        return;
+      } catch (error) {
+        if (attempt >= PUBLISH_ATTEMPTS) throw error;
+        log.warn('publish failed, retrying', { event_type: event.event_type, attempt, error });
+        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+      }
+    }
+  }
+
+  async function runExecution({ request }: RunJob): Promise<void> {
+    const current = await platform.store.executions.get(request.execution_id);
+    if (!current || current.status !== 'queued') {
+      cancelledEarly.delete(request.execution_id);
+      return; // cancelled or deleted while waiting
+    }
+    const context: EventContext = {
+      userId: request.metadata.user_id,
+      traceparent: request.metadata.traceparent,
+    };
+    // Events of one run leave in the order they happened.
+    let chain = Promise.resolve();
+    const emit = (event: DomainEvent) => {
+      chain = chain
+        .then(() => publish(event))
+        .catch((error) => log.error('event lost', { error, event_type: event.event_type }));
+    };
+    const executionId = request.execution_id;
+    const run = platform.sandbox.start(
+      {
+        executionId,
+        language: request.language,
+        version: request.language_version,
+        script: request.script,
+        stdin: request.stdin,
+        limits: limitsFor(platform, request),
+      },
+      {
+        onStarted: ({ podName }) =>
+          emit(
+            platform.events.create<EventOf<'execution_started'>>(
+              { event_type: 'execution_started', execution_id: executionId, pod_name: podName },
+              context,
+            ),
+          ),
+        onOutput: (stream, data) =>
+          emit(
+            platform.events.create<EventOf<'execution_output'>>(
+              { event_type: 'execution_output', execution_id: executionId, stream, data },
+              context,
+            ),
+          ),
+      },
+    );
+    runs.set(executionId, run);
+    if (cancelledEarly.delete(executionId)) void run.cancel();
+    emit(
+      platform.events.create<EventOf<'pod_created'>>(
+        { event_type: 'pod_created', execution_id: executionId, pod_name: run.podName, namespace: 'local' },
+        context,
+      ),
+    );
+    try {
+      const outcome = await run.outcome;
+      emit(podTerminated(platform, request, run.podName, outcome, context));
+      await chain;
+    } finally {
+      runs.delete(executionId);
+    }
+  }
+
+  const scheduler = new ExecutionScheduler<RunJob>(
+    platform.config.MAX_CONCURRENT_EXECUTIONS,
+    runExecution,
+    (job, error) => log.error('run failed', { execution_id: job.executionId, error }),
+  );
+
+  app.post(
+    '/',
+    cloudEventSink({
+      name: 'run-pod',
+      kv: platform.kv,
+      log,
+      handlers: {
+        execution_requested: async (event) => {
+          const execution = await platform.store.executions.get(event.execution_id);
+          if (!execution) throw new PermanentEventError(`Execution ${event.execution_id} does not exist`);
+          if (execution.status === 'queued')
+            scheduler.enqueue({ executionId: event.execution_id, priority: event.priority, request: event });
+        },
+        execution_cancelled: async (event) => {
+          if (scheduler.cancel(event.execution_id) !== 'running') return;
+          const run = runs.get(event.execution_id);
+          if (run) await run.cancel();
+          else cancelledEarly.add(event.execution_id);
+        },
+      },
+    }),
+  );
+
+  void recoverQueued(platform, (request) =>
+    scheduler.enqueue({ executionId: request.execution_id, priority: request.priority, request }),
+  ).catch((error) => log.error('recovery failed', { error }));
+  return app;
+}
+
+/**
+ * After a restart, executions still `queued` are admitted again. Their request events are in the
+ * store; the bus may also redeliver them, which the scheduler ignores.
+ */
+async function recoverQueued(platform: Platform, enqueue: (request: Requested) => void): Promise<void> {
+  const page = 200;
+  for (let skip = 0; ; skip += page) {
+    const { items } = await platform.store.executions.list({ status: 'queued' }, { limit: page, skip });
+    for (const execution of items) {
+      const [stored] = await platform.store.events.listByAggregate(execution.execution_id, {
+        eventTypes: ['execution_requested'],
+        limit: 1,
+      });
+      if (stored?.event.event_type === 'execution_requested') enqueue(stored.event);
+    }
+    if (items.length < page) return;
+  }
+}
+
+export function limitsFor(platform: Platform, request: Requested): SandboxLimits {
+  const { config } = platform;
+  const wallTimeoutMs = request.timeout_seconds * 1000;
+  const cores = Math.max(1, millicores(request.cpu_limit) / 1000);
+  return {
+    wallTimeoutMs,
+    cpuTimeMs: Math.ceil(wallTimeoutMs * cores),
+    memoryBytes: v.parse(bytes, request.memory_limit),
+    maxProcesses: config.MAX_PROCESSES,
+    tmpBytes: config.TMP_SIZE,
+    outputBytesPerStream: config.OUTPUT_LIMIT,
+  };
+}
+
+function podTerminated(
+  platform: Platform,
+  request: Requested,
+  podName: string,
+  outcome: SandboxOutcome,
+  context: EventContext,
+): EventOf<'pod_terminated'> {
+  const usage = outcome.usage;
+  return platform.events.create<EventOf<'pod_terminated'>>(
+    {
+      event_type: 'pod_terminated',
+      execution_id: request.execution_id,
+      pod_name: podName,
+      exit_code: outcome.exitCode,
+      signal: outcome.signal,
+      reason: outcome.reason,
+      message: outcome.message,
+      timeout_seconds: request.timeout_seconds,
+      started_at: outcome.startedAt?.toISOString() ?? null,
+      finished_at: outcome.finishedAt.toISOString(),
+      stdout: outcome.stdout.text,
+      stderr: outcome.stderr.text,
+      stdout_truncated: outcome.stdout.truncated,
+      stderr_truncated: outcome.stderr.truncated,
+      stdout_bytes: outcome.stdout.totalBytes,
+      stderr_bytes: outcome.stderr.totalBytes,
+      resource_usage: usage
+        ? {
+            execution_time_wall_seconds: usage.wallMs / 1000,
+            cpu_time_seconds: usage.cpuMs / 1000,
+            cpu_time_jiffies: Math.round(usage.cpuMs / 10),
+            clk_tck_hertz: 100,
+            peak_memory_kb: Math.round(usage.peakMemoryBytes / 1024),
+          }
+        : null,
+    },
+    context,
+  );
+}

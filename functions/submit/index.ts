@@ -1,0 +1,9 @@
+import type { FunctionDefinition } from '../../shared/platform/function';
+import { createSubmitApp } from './app';
+
+export const submitFunction: FunctionDefinition = {
+  name: 'submit',
+  routes: ['/api/v1/execute'],
+  triggers: [],
+  createApp: createSubmitApp,
+};

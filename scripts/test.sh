@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# `npm test`: installs what the tests need, then lint, type checks, the build and every test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh --test
+
+echo "== lint";       npx biome check .
+echo "== typecheck";  npx tsc --noEmit -p . && npx svelte-check --tsconfig web/tsconfig.json --threshold error --output machine | tail -n 1
+echo "== build";      npm run --silent build
+
+echo "== tests"
+mkdir -p .cache
+status=0
+npx vitest run --reporter=default --reporter=json --outputFile.json=.cache/vitest-report.json || status=$?
+node -e '
+  const r = require("./.cache/vitest-report.json");
+  const skipped = r.numPendingTests + r.numTodoTests;
+  console.log(`Tests: ${r.numPassedTests} passed, ${r.numFailedTests} failed` + (skipped ? `, ${skipped} skipped` : ""));
+' || true
+exit "$status"

@@ -1,0 +1,590 @@
+/**
+ * The local sandbox backend: each run is a bubblewrap container (new user, pid, ipc, uts, net, cgroup and
+ * mount namespaces, no capabilities, seccomp, read-only system dirs, a size-capped /tmp, uid 65534)
+ * inside its own cgroups, which limit memory and processes and measure CPU and peak memory exactly.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { closeSync, existsSync, openSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { constants as osConstants } from 'node:os';
+import { join } from 'node:path';
+import type { Logger } from '../../log';
+import { CappedStream } from '../output';
+import type {
+  RuntimeInfo,
+  Sandbox,
+  SandboxHooks,
+  SandboxLimits,
+  SandboxOutcome,
+  SandboxRun,
+  SandboxSpec,
+  SandboxStatus,
+} from '../port';
+import { type DiscoveredRuntime, discoverRuntimes } from '../runtimes';
+import {
+  bwrapArgs,
+  dropPrivileges,
+  FD_SCRIPT,
+  FD_SECCOMP,
+  FD_STATUS,
+  SANDBOX_UID,
+  SCRIPT_DIR,
+  systemBinds,
+  wrapperScript,
+} from './bwrap';
+import { type CgroupBackend, type CgroupUsage, detectCgroups, type RunCgroup } from './cgroups';
+import { buildSeccompProgram, encodeSeccompProgram } from './seccomp';
+
+/** The platform's default limits (config defaults); runtimes that need more than these are not offered. */
+export const DEFAULT_LOCAL_LIMITS: SandboxLimits = {
+  wallTimeoutMs: 30_000,
+  cpuTimeMs: 30_000,
+  memoryBytes: 128 * 1024 * 1024,
+  maxProcesses: 64,
+  tmpBytes: 16 * 1024 * 1024,
+  outputBytesPerStream: 1024 * 1024,
+};
+
+export interface LocalSandboxOptions {
+  workDir: string;
+  /** Run scripts with rlimits only when bubblewrap cannot be used. Never on a shared machine. */
+  allowUnsandboxed: boolean;
+  log: Logger;
+  /** Limits a runtime's hello world must fit in to be offered; DEFAULT_LOCAL_LIMITS when absent. */
+  defaultLimits?: SandboxLimits;
+  /** 'off' ignores writable cgroups and uses the rlimit-only fallback (to exercise it). */
+  cgroups?: 'auto' | 'off';
+  /**
+   * Whether to try the hello world of runtimes that need one (go) in the background after creation;
+   * until it passes they are not offered. Default true.
+   */
+  probeRuntimes?: boolean;
+}
+
+export interface LocalSandbox extends Sandbox {
+  readonly backend: 'local';
+}
+
+const BWRAP = '/usr/bin/bwrap';
+const PYTHON = '/usr/bin/python3';
+const LIVE_FLUSH_MS = 20;
+const LIVE_FLUSH_BYTES = 64 * 1024;
+/** The outer bwrap and its pid-1 reaper are in the run's cgroup too. */
+const BWRAP_PROCESSES = 2;
+const CPU_POLL_MS = 100;
+
+/**
+ * Without cgroups the wrapper is a small Python parent that waits for bubblewrap and reports the
+ * tree's CPU time and largest RSS from getrusage(RUSAGE_CHILDREN): exact CPU, but peak memory is that
+ * of the biggest single process, not the sum.
+ */
+const RUSAGE_WRAPPER = [
+  'import json, os, resource, subprocess, sys',
+  'code = subprocess.call(sys.argv[2:], close_fds=False)',
+  'ru = resource.getrusage(resource.RUSAGE_CHILDREN)',
+  'open(sys.argv[1], "w").write(json.dumps({"cpu": ru.ru_utime + ru.ru_stime, "maxrss": ru.ru_maxrss * 1024}))',
+  'sys.exit(code if code >= 0 else 128 - code)',
+].join('\n');
+
+interface Setup {
+  bwrapVersion: string | null;
+  problem: string | null;
+  cgroups: CgroupBackend | null;
+  cgroupProblems: string[];
+  dropToUid: number | null;
+  binds: string[];
+  seccompFile: string;
+  runtimes: DiscoveredRuntime[];
+}
+
+export async function createLocalSandbox(options: LocalSandboxOptions): Promise<LocalSandbox> {
+  const { log } = options;
+  const runsDir = join(options.workDir, 'runs');
+  await mkdir(runsDir, { recursive: true, mode: 0o700 });
+  const seccompFile = join(options.workDir, 'seccomp.bpf');
+  await writeFile(seccompFile, encodeSeccompProgram(buildSeccompProgram()), { mode: 0o600 });
+
+  const discovery = await discoverRuntimes();
+  const python = discovery.found.find((runtime) => runtime.language === 'python');
+  for (const { language, why } of discovery.missing) log.info('sandbox runtime not available', { language, why });
+
+  const isRoot = process.getuid?.() === 0;
+  const dropToUid = isRoot && existsSync('/usr/bin/setpriv') ? SANDBOX_UID : null;
+  const cgroupResult = options.cgroups === 'off' ? null : await detectCgroups();
+  const setup: Setup = {
+    bwrapVersion: null,
+    problem: null,
+    cgroups: cgroupResult?.backend ?? null,
+    cgroupProblems: cgroupResult?.problems ?? ['cgroups turned off'],
+    dropToUid,
+    binds: systemBinds(),
+    seccompFile,
+    runtimes: discovery.found,
+  };
+  if (!python) setup.problem = `python is required: ${PYTHON} not found or unusable (apt-get install python3)`;
+  else await probeBubblewrap(setup);
+
+  const sandbox = new LocalSandboxImpl(options, runsDir, setup);
+  if (setup.problem) {
+    if (options.allowUnsandboxed) {
+      log.warn('SANDBOX DISABLED: scripts run WITHOUT isolation (rlimits only) because UNSAFE_ALLOW_UNSANDBOXED', {
+        problem: setup.problem,
+      });
+    } else {
+      log.error('sandbox not ready: executions will fail until this is fixed', { problem: setup.problem });
+    }
+  }
+  if (!setup.cgroups) {
+    log.warn('no writable cgroups: memory limited by RLIMIT_AS, CPU and peak memory from getrusage', {
+      tried: setup.cgroupProblems,
+    });
+  }
+  if (options.probeRuntimes !== false) void sandbox.probeRuntimes(options.defaultLimits ?? DEFAULT_LOCAL_LIMITS);
+  return sandbox;
+}
+
+function runCommand(file: string, args: string[]): Promise<{ ok: boolean; output: string; missing: boolean }> {
+  return new Promise((resolve) => {
+    execFile(file, args, { timeout: 10_000, env: {} }, (error, stdout, stderr) => {
+      const missing = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
+      resolve({ ok: !error, output: `${stdout}${stderr}`.trim(), missing });
+    });
+  });
+}
+
+/** bubblewrap must exist and be able to create every namespace we ask for, as the sandbox user. */
+async function probeBubblewrap(setup: Setup): Promise<void> {
+  const version = await runCommand(BWRAP, ['--version']);
+  if (!version.ok) {
+    setup.problem = version.missing
+      ? `bubblewrap is not installed (${BWRAP} missing): apt-get install bubblewrap (or dnf install bubblewrap)`
+      : `bubblewrap does not run: ${version.output}`;
+    return;
+  }
+  setup.bwrapVersion = version.output.replace(/^bubblewrap\s*/, '');
+  const trial = [
+    ...(setup.dropToUid === null ? [] : dropPrivileges(setup.dropToUid)),
+    BWRAP,
+    '--unshare-all',
+    '--unshare-user',
+    '--disable-userns',
+    '--die-with-parent',
+    '--cap-drop',
+    'ALL',
+    ...setup.binds,
+    '--proc',
+    '/proc',
+    '--size',
+    '65536',
+    '--tmpfs',
+    '/tmp',
+    '--',
+    '/usr/bin/true',
+  ];
+  const result = await runCommand(trial[0]!, trial.slice(1));
+  if (!result.ok) {
+    setup.problem =
+      `bubblewrap cannot create its namespaces (${result.output || 'no message'}). Enable unprivileged user ` +
+      'namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) and user.max_user_namespaces > 0; ' +
+      'on Ubuntu 24.04+ also sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap';
+  }
+}
+
+class LocalSandboxImpl implements LocalSandbox {
+  readonly backend = 'local' as const;
+  private readonly active = new Set<SandboxRun>();
+  /** Runtimes offered: those without a probe at once, the others once their hello world passed. */
+  private offered: DiscoveredRuntime[];
+  private counter = 0;
+
+  constructor(
+    private readonly options: LocalSandboxOptions,
+    private readonly runsDir: string,
+    private readonly setup: Setup,
+  ) {
+    this.offered = setup.runtimes.filter((runtime) => !runtime.definition.probe);
+  }
+
+  private get usable(): boolean {
+    return this.setup.problem === null || this.options.allowUnsandboxed;
+  }
+
+  /** Offers a runtime that needs a probe once its hello world builds and runs within the default limits. */
+  async probeRuntimes(limits: SandboxLimits): Promise<void> {
+    if (!this.usable) return;
+    for (const runtime of this.setup.runtimes) {
+      const probe = runtime.definition.probe;
+      if (!probe) continue;
+      const started = Date.now();
+      const outcome = await this.start({
+        executionId: `probe-${runtime.language}`,
+        language: runtime.language,
+        version: runtime.version,
+        script: probe.script,
+        stdin: '',
+        limits,
+      }).outcome;
+      if (outcome.reason === 'exited' && outcome.exitCode === 0 && outcome.stdout.text === probe.expectStdout) {
+        this.offered.push(runtime);
+        this.options.log.info('sandbox runtime offered', { language: runtime.language, ms: Date.now() - started });
+      } else if (outcome.reason !== 'cancelled') {
+        this.options.log.info('sandbox runtime not offered: hello world fails within the default limits', {
+          language: runtime.language,
+          version: runtime.version,
+          reason: outcome.reason,
+          exitCode: outcome.exitCode,
+          message: outcome.message,
+          usage: outcome.usage,
+          stderr: outcome.stderr.text.slice(-500),
+        });
+      }
+    }
+  }
+
+  async check(): Promise<SandboxStatus> {
+    const { setup } = this;
+    const features: string[] = [];
+    if (setup.problem === null) {
+      features.push(
+        `bubblewrap ${setup.bwrapVersion}`,
+        'namespaces: user, pid, ipc, uts, net (no network), cgroup, mount',
+        'seccomp filter (x86_64, aarch64)',
+        'read-only root, size-capped /tmp (tmpfs size)',
+        setup.dropToUid === null ? 'sandbox uid 65534' : 'uid 65534 inside and outside (setpriv)',
+      );
+    } else if (this.options.allowUnsandboxed) {
+      features.push('UNSANDBOXED: rlimits only, no isolation');
+    }
+    if (setup.cgroups) features.push(...setup.cgroups.features);
+    else {
+      features.push(
+        'no writable cgroups: memory by RLIMIT_AS, processes by RLIMIT_NPROC',
+        'CPU time and peak memory (largest process) from getrusage(RUSAGE_CHILDREN)',
+      );
+    }
+    features.push('RLIMIT_CPU, RLIMIT_FSIZE, wall-time kill, head+tail output cap');
+    features.push(`runtimes: ${this.offered.map((r) => `${r.language} ${r.version}`).join(', ') || 'none'}`);
+    if (setup.problem === null || this.options.allowUnsandboxed) return { ready: true, features };
+    return { ready: false, problem: setup.problem, features };
+  }
+
+  runtimes(): RuntimeInfo[] {
+    return this.offered.map(({ language, version, fileExt }) => ({ language, version, fileExt }));
+  }
+
+  start(spec: SandboxSpec, hooks: SandboxHooks = {}): SandboxRun {
+    const podName = `local-${spec.executionId}`.slice(0, 63);
+    const runtime = this.setup.runtimes.find((r) => r.language === spec.language && r.version === spec.version);
+    let failure: string | null = null;
+    if (!this.usable) failure = this.setup.problem;
+    else if (!runtime) failure = `runtime ${spec.language} ${spec.version} is not available here`;
+    if (failure !== null || !runtime) {
+      const message = failure ?? 'no runtime';
+      return { podName, outcome: Promise.resolve(neverRan(message)), cancel: async () => undefined };
+    }
+    if (this.setup.problem !== null) {
+      this.options.log.warn('running a script WITHOUT sandbox (UNSAFE_ALLOW_UNSANDBOXED)', {
+        executionId: spec.executionId,
+      });
+    }
+    const runName = `run-${process.pid}-${++this.counter}-${randomBytes(4).toString('hex')}`;
+    const execution = new LocalExecution(this.setup, this.options.log, join(this.runsDir, runName), runName, runtime);
+    const run: SandboxRun = {
+      podName,
+      outcome: execution.run(spec, hooks, podName).finally(() => this.active.delete(run)),
+      cancel: () => execution.cancel(),
+    };
+    this.active.add(run);
+    return run;
+  }
+
+  async close(): Promise<void> {
+    const runs = [...this.active];
+    await Promise.all(runs.map((run) => run.cancel()));
+    await Promise.all(runs.map((run) => run.outcome.catch(() => undefined)));
+  }
+}
+
+function emptyOutput() {
+  return { text: '', truncated: false, totalBytes: 0 };
+}
+
+function neverRan(message: string): SandboxOutcome {
+  return {
+    reason: 'sandbox_error',
+    exitCode: -1,
+    signal: null,
+    message,
+    stdout: emptyOutput(),
+    stderr: emptyOutput(),
+    usage: null,
+    startedAt: null,
+    finishedAt: new Date(),
+  };
+}
+
+const SIGNAL_NAMES = new Map(Object.entries(osConstants.signals).map(([name, number]) => [number, name]));
+
+/** Batches live output per stream: one callback per ~20 ms or 64 KiB, in order. */
+class LiveBatcher {
+  private pending = '';
+  private pendingBytes = 0;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly emit: (chunk: string) => void) {}
+
+  add(text: string): void {
+    if (!text) return;
+    const bytes = Buffer.byteLength(text);
+    if (this.pendingBytes + bytes > LIVE_FLUSH_BYTES) this.flush();
+    this.pending += text;
+    this.pendingBytes += bytes;
+    if (this.pendingBytes >= LIVE_FLUSH_BYTES) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), LIVE_FLUSH_MS);
+  }
+
+  flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.pending) return;
+    const chunk = this.pending;
+    this.pending = '';
+    this.pendingBytes = 0;
+    this.emit(chunk);
+  }
+}
+
+type Stop = 'cancelled' | 'wall_timeout' | 'cpu_timeout';
+
+/** One run: from writing the script to removing the cgroups and run dir. */
+class LocalExecution {
+  private child: ChildProcess | null = null;
+  private cgroup: RunCgroup | null = null;
+  private stop: Stop | null = null;
+  private finished = false;
+
+  constructor(
+    private readonly setup: Setup,
+    private readonly log: Logger,
+    private readonly runDir: string,
+    private readonly runName: string,
+    private readonly runtime: DiscoveredRuntime,
+  ) {}
+
+  async cancel(): Promise<void> {
+    this.stop ??= 'cancelled';
+    await this.killTree();
+  }
+
+  private async killTree(): Promise<void> {
+    if (this.finished) return;
+    const pid = this.child?.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(-pid, 'SIGKILL');
+      } catch {
+        // The group is already gone.
+      }
+    }
+    await this.cgroup?.killAll();
+  }
+
+  async run(spec: SandboxSpec, hooks: SandboxHooks, podName: string): Promise<SandboxOutcome> {
+    const fds: number[] = [];
+    try {
+      return await this.execute(spec, hooks, podName, fds);
+    } catch (error) {
+      this.log.error('sandbox run failed', { error, executionId: spec.executionId });
+      return neverRan(`sandbox failed: ${(error as Error).message}`);
+    } finally {
+      this.finished = true;
+      for (const fd of fds) closeSync(fd);
+      await this.cleanup(spec.executionId);
+    }
+  }
+
+  private async cleanup(executionId: string): Promise<void> {
+    try {
+      if (this.cgroup) {
+        await this.cgroup.killAll();
+        await this.cgroup.remove();
+      }
+    } catch (error) {
+      this.log.error('sandbox cgroup cleanup failed', { error, executionId, run: this.runName });
+    }
+    await rm(this.runDir, { recursive: true, force: true }).catch((error) =>
+      this.log.error('sandbox run dir cleanup failed', { error, executionId, dir: this.runDir }),
+    );
+  }
+
+  private async execute(
+    spec: SandboxSpec,
+    hooks: SandboxHooks,
+    podName: string,
+    fds: number[],
+  ): Promise<SandboxOutcome> {
+    const { limits } = spec;
+    const sandboxed = this.setup.problem === null;
+    const definition = this.runtime.definition;
+    const scriptName = `main.${definition.fileExt}`;
+    await mkdir(this.runDir, { mode: 0o700 });
+    const scriptPath = join(this.runDir, scriptName);
+    await writeFile(scriptPath, spec.script, { mode: 0o600 });
+
+    if (this.setup.cgroups) {
+      this.cgroup = await this.setup.cgroups.create(this.runName, {
+        memoryBytes: limits.memoryBytes,
+        maxProcesses: limits.maxProcesses + BWRAP_PROCESSES,
+      });
+    }
+    const usageFile = join(this.runDir, 'usage.json');
+    const wrapper = wrapperScript({
+      procsFiles: this.cgroup?.procsFiles ?? [],
+      cpuSeconds: Math.max(1, Math.ceil(limits.cpuTimeMs / 1000)),
+      fileSizeBytes: limits.tmpBytes,
+      maxUserProcesses: this.cgroup?.limitsProcesses ? null : limits.maxProcesses + BWRAP_PROCESSES,
+      addressSpaceBytes: this.cgroup ? null : limits.memoryBytes,
+    });
+
+    let command: string[];
+    let env: Record<string, string> = {};
+    let cwd = this.runDir;
+    if (sandboxed) {
+      fds.push(openSync(this.setup.seccompFile, 'r'), openSync(scriptPath, 'r'));
+      command = [
+        ...(this.setup.dropToUid === null ? [] : dropPrivileges(this.setup.dropToUid)),
+        BWRAP,
+        ...bwrapArgs({
+          binds: this.setup.binds,
+          env: definition.env,
+          argv: definition.command(this.runtime.binary, `${SCRIPT_DIR}/${scriptName}`),
+          scriptName,
+          tmpBytes: limits.tmpBytes,
+        }),
+      ];
+    } else {
+      // Unsandboxed opt-in: the runtime's environment only, in a scratch dir of its own.
+      cwd = join(this.runDir, 'tmp');
+      await mkdir(cwd);
+      env = { ...definition.env, HOME: cwd, TMPDIR: cwd };
+      command = definition.command(this.runtime.binary, scriptPath);
+    }
+    if (!this.cgroup) command = [PYTHON, '-c', RUSAGE_WRAPPER, usageFile, ...command];
+
+    const stdout = new CappedStream(limits.outputBytesPerStream);
+    const stderr = new CappedStream(limits.outputBytesPerStream);
+    const liveOut = new LiveBatcher((chunk) => hooks.onOutput?.('stdout', chunk));
+    const liveErr = new LiveBatcher((chunk) => hooks.onOutput?.('stderr', chunk));
+    let startedAt: Date | null = null;
+    let statusText = '';
+    let childExit: number | null = null;
+
+    const began = process.hrtime.bigint();
+    const child = spawn('/bin/sh', ['-c', wrapper, 'sandbox', ...command], {
+      cwd,
+      env,
+      stdio: sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe', fds[0]!, fds[1]!] : ['pipe', 'pipe', 'pipe'],
+      // Its own process group, so that an unsandboxed run can be killed as a group.
+      detached: true,
+    });
+    this.child = child;
+    if (this.stop) void this.killTree();
+    const markStarted = () => {
+      if (startedAt) return;
+      startedAt = new Date();
+      hooks.onStarted?.({ podName, startedAt });
+    };
+    if (!sandboxed) child.once('spawn', markStarted);
+    // bwrap reports the script's pid once everything is set up, and its exit code at the end.
+    (child.stdio[FD_STATUS] as NodeJS.ReadableStream | null)?.on('data', (data: Buffer) => {
+      statusText += data.toString();
+      if (statusText.includes('"child-pid"')) markStarted();
+      const exit = /"exit-code"\s*:\s*(\d+)/.exec(statusText);
+      if (exit) childExit = Number(exit[1]);
+    });
+    child.stdout!.on('data', (data: Buffer) => liveOut.add(stdout.push(data)));
+    child.stderr!.on('data', (data: Buffer) => liveErr.add(stderr.push(data)));
+    child.stdin!.on('error', () => undefined); // the script may exit without reading its stdin
+    child.stdin!.end(spec.stdin);
+
+    const wallTimer = setTimeout(() => {
+      this.stop ??= 'wall_timeout';
+      void this.killTree();
+    }, limits.wallTimeoutMs);
+    // RLIMIT_CPU is per process; the cgroup's total catches CPU spread over many processes.
+    const cpuWatch = this.cgroup
+      ? setInterval(async () => {
+          const used = (await this.cgroup?.usage())?.cpuMs ?? 0;
+          if (used > limits.cpuTimeMs + 1000 && !this.finished) {
+            this.stop ??= 'cpu_timeout';
+            void this.killTree();
+          }
+        }, CPU_POLL_MS)
+      : null;
+
+    const exit = await new Promise<{ code: number | null; signal: NodeJS.Signals | null; error?: Error }>(
+      (resolve) => {
+        child.once('error', (error) => resolve({ code: null, signal: null, error }));
+        child.once('close', (code, signal) => resolve({ code, signal }));
+      },
+    );
+    const wallMs = Number(process.hrtime.bigint() - began) / 1e6;
+    clearTimeout(wallTimer);
+    if (cpuWatch) clearInterval(cpuWatch);
+    liveOut.flush();
+    liveErr.flush();
+
+    const usage = await this.measure(usageFile);
+    const finishedAt = new Date();
+    const exitCode = childExit ?? exit.code ?? (exit.signal ? 128 + (osConstants.signals[exit.signal] ?? 0) : -1);
+    const signalled = exitCode > 128 && exitCode < 128 + 65 ? (SIGNAL_NAMES.get(exitCode - 128) ?? null) : null;
+    const base = {
+      exitCode,
+      signal: signalled,
+      stdout: stdout.result(),
+      stderr: stderr.result(),
+      usage: { wallMs, cpuMs: usage.cpuMs ?? 0, peakMemoryBytes: usage.peakMemoryBytes ?? 0 },
+      startedAt,
+      finishedAt,
+    };
+    const cpuSeconds = Math.max(1, Math.ceil(limits.cpuTimeMs / 1000));
+    const cpuLimitHit =
+      (exitCode === 128 + osConstants.signals.SIGXCPU || exitCode === 128 + osConstants.signals.SIGKILL) &&
+      (usage.cpuMs === null || usage.cpuMs >= cpuSeconds * 1000 * 0.9);
+
+    if (this.stop === 'cancelled') return { ...base, reason: 'cancelled', message: 'cancelled' };
+    if (exit.error) return { ...base, reason: 'sandbox_error', message: `cannot start: ${exit.error.message}` };
+    if (this.stop === 'wall_timeout') {
+      return { ...base, reason: 'wall_timeout', message: `wall time limit of ${limits.wallTimeoutMs} ms reached` };
+    }
+    if (!startedAt) {
+      const why = base.stderr.text.trim().split('\n').slice(-3).join(' ') || `exit code ${exitCode}`;
+      return { ...base, reason: 'sandbox_error', message: `sandbox failed to start: ${why}` };
+    }
+    const cpuTimeout: SandboxOutcome = {
+      ...base,
+      reason: 'cpu_timeout',
+      message: `CPU time limit of ${limits.cpuTimeMs} ms reached`,
+    };
+    if (this.stop === 'cpu_timeout') return cpuTimeout;
+    if (usage.oomKills > 0) {
+      return { ...base, reason: 'memory_limit', message: `memory limit of ${limits.memoryBytes} bytes reached` };
+    }
+    if (cpuLimitHit) return cpuTimeout;
+    if (usage.pidsLimitHits > 0) {
+      return { ...base, reason: 'process_limit', message: `process limit of ${limits.maxProcesses} reached` };
+    }
+    return { ...base, reason: 'exited', message: null };
+  }
+
+  private async measure(usageFile: string): Promise<CgroupUsage> {
+    if (this.cgroup) return this.cgroup.usage();
+    try {
+      const parsed = JSON.parse(await readFile(usageFile, 'utf8')) as { cpu: number; maxrss: number };
+      return { cpuMs: parsed.cpu * 1000, peakMemoryBytes: parsed.maxrss, oomKills: 0, pidsLimitHits: 0 };
+    } catch {
+      return { cpuMs: null, peakMemoryBytes: null, oomKills: 0, pidsLimitHits: 0 };
+    }
+  }
+}

@@ -1,0 +1,149 @@
+/** Record builders for the contract suites: complete, valid records with overridable fields. */
+
+import { afterEach, beforeEach } from 'vitest';
+import type { ExecutionRecord } from '../../domain/execution';
+import type { NotificationRecord } from '../../domain/notification';
+import type { SessionRecord, UserRecord } from '../../domain/user';
+import type { DomainEvent, EventOf } from '../../events/schemas';
+import type { DeadLetter, Repositories } from '../ports';
+
+export type MakeRepositories = () => Promise<Repositories>;
+
+/** A fresh store for every test, closed afterwards; call inside a `describe`. */
+export function useRepositories(make: MakeRepositories): () => Repositories {
+  let repositories: Repositories | undefined;
+  beforeEach(async () => {
+    repositories = await make();
+  });
+  afterEach(async () => {
+    await repositories?.close();
+    repositories = undefined;
+  });
+  return () => {
+    if (!repositories) throw new Error('repositories are only available inside a test');
+    return repositories;
+  };
+}
+
+/** ISO timestamp `seconds` after a fixed instant, so orderings are explicit. */
+export const at = (seconds: number): string => new Date(Date.UTC(2025, 0, 1) + seconds * 1000).toISOString();
+
+export const aUser = (overrides: Partial<UserRecord> = {}): UserRecord => ({
+  user_id: 'user-1',
+  username: 'ada',
+  email: 'ada@example.com',
+  role: 'user',
+  is_active: true,
+  is_superuser: false,
+  password_hash: '$argon2id$v=19$m=65536,t=3,p=4$c2FsdA$aGFzaA',
+  created_at: at(0),
+  updated_at: at(0),
+  ...overrides,
+});
+
+export const aSession = (overrides: Partial<SessionRecord> = {}): SessionRecord => ({
+  token_hash: 'a'.repeat(64),
+  user_id: 'user-1',
+  created_at: at(0),
+  expires_at: at(3600),
+  ...overrides,
+});
+
+export const anExecution = (overrides: Partial<ExecutionRecord> = {}): ExecutionRecord => ({
+  execution_id: 'exec-1',
+  user_id: 'user-1',
+  script: 'print("hi")\n',
+  stdin: '',
+  lang: 'python',
+  lang_version: '3.12',
+  priority: 'normal',
+  status: 'queued',
+  stdout: null,
+  stderr: null,
+  exit_code: null,
+  error_type: null,
+  error_message: null,
+  resource_usage: null,
+  output: null,
+  created_at: at(0),
+  updated_at: at(0),
+  scheduled_at: null,
+  started_at: null,
+  finished_at: null,
+  ...overrides,
+});
+
+export const aNotification = (overrides: Partial<NotificationRecord> = {}): NotificationRecord => ({
+  notification_id: 'notif-1',
+  user_id: 'user-1',
+  channel: 'in_app',
+  status: 'delivered',
+  subject: 'Execution completed',
+  body: 'Your python script finished with exit code 0.',
+  action_url: '/editor?execution=exec-1',
+  severity: 'medium',
+  tags: ['execution', 'completed'],
+  created_at: at(0),
+  read_at: null,
+  source_event_id: 'event-1',
+  ...overrides,
+});
+
+export const anOutputEvent = (
+  overrides: Partial<EventOf<'execution_output'>> = {},
+): EventOf<'execution_output'> => ({
+  event_id: 'event-1',
+  event_version: '1.0',
+  timestamp: at(0),
+  aggregate_id: 'exec-1',
+  metadata: { service_name: 'run-pod', service_version: '1.0.0' },
+  event_type: 'execution_output',
+  execution_id: 'exec-1',
+  stream: 'stdout',
+  data: 'hello\n',
+  ...overrides,
+});
+
+export const aCompletedEvent = (
+  overrides: Partial<EventOf<'execution_completed'>> = {},
+): EventOf<'execution_completed'> => ({
+  event_id: 'event-completed',
+  event_version: '1.0',
+  timestamp: at(5),
+  aggregate_id: 'exec-1',
+  metadata: { service_name: 'monitor', service_version: '1.0.0', user_id: 'user-1' },
+  event_type: 'execution_completed',
+  execution_id: 'exec-1',
+  exit_code: 0,
+  finished_at: at(5),
+  stdout: 'hello\n',
+  stderr: '',
+  stdout_truncated: false,
+  stderr_truncated: false,
+  stdout_bytes: 6,
+  stderr_bytes: 0,
+  resource_usage: {
+    execution_time_wall_seconds: 0.123456789,
+    cpu_time_jiffies: 7,
+    clk_tck_hertz: 100,
+    peak_memory_kb: 10240,
+    cpu_time_seconds: 0.07,
+  },
+  ...overrides,
+});
+
+export const aDeadLetter = (overrides: Partial<DeadLetter> = {}): DeadLetter => {
+  const event: DomainEvent = anOutputEvent();
+  return {
+    dead_letter_id: 'dl-1',
+    subscriber: 'store-result',
+    event,
+    raw: null,
+    event_type: event.event_type,
+    event_id: event.event_id,
+    error: 'HTTP 500: database unavailable',
+    attempts: 5,
+    created_at: at(0),
+    ...overrides,
+  };
+};

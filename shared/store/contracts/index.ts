@@ -1,0 +1,27 @@
+/** Contract suites of the persistence ports; every adapter runs all of them. */
+import { describeDeadLetterRepositoryContract } from './dead-letters.contract';
+import { describeEventStoreContract } from './events.contract';
+import { describeExecutionRepositoryContract } from './executions.contract';
+import type { MakeRepositories } from './fixtures';
+import { describeNotificationRepositoryContract } from './notifications.contract';
+import { describeSessionRepositoryContract } from './sessions.contract';
+import { describeUserRepositoryContract } from './users.contract';
+
+export type { MakeRepositories } from './fixtures';
+export {
+  describeDeadLetterRepositoryContract,
+  describeEventStoreContract,
+  describeExecutionRepositoryContract,
+  describeNotificationRepositoryContract,
+  describeSessionRepositoryContract,
+  describeUserRepositoryContract,
+};
+
+export function describeRepositoriesContract(adapterName: string, make: MakeRepositories): void {
+  describeUserRepositoryContract(adapterName, make);
+  describeSessionRepositoryContract(adapterName, make);
+  describeExecutionRepositoryContract(adapterName, make);
+  describeNotificationRepositoryContract(adapterName, make);
+  describeEventStoreContract(adapterName, make);
+  describeDeadLetterRepositoryContract(adapterName, make);
+}

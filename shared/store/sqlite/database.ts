@@ -1,0 +1,103 @@
+/**
+ * Opening the embedded database: connection settings and the forward-only schema migrations.
+ * The schema version lives in `PRAGMA user_version`; migration N brings the schema to version N.
+ */
+import Database from 'better-sqlite3';
+
+export type SqliteDatabase = Database.Database;
+
+const MIGRATIONS: readonly string[] = [
+  // 1: one table per repository; `doc` holds the record as JSON, other columns exist to be queried.
+  `
+  CREATE TABLE users (
+    user_id TEXT PRIMARY KEY,
+    username_key TEXT NOT NULL UNIQUE,
+    email_key TEXT NOT NULL UNIQUE,
+    doc TEXT NOT NULL
+  );
+  CREATE TABLE sessions (
+    token_hash TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    expires_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX sessions_by_user ON sessions (user_id);
+  CREATE TABLE executions (
+    execution_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    lang TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX executions_by_user ON executions (user_id, created_ms DESC, execution_id DESC);
+  CREATE INDEX executions_by_status ON executions (status, created_ms DESC, execution_id DESC);
+  CREATE INDEX executions_by_created ON executions (created_ms DESC, execution_id DESC);
+  CREATE TABLE notifications (
+    notification_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    source_event_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    created_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    UNIQUE (user_id, source_event_id)
+  );
+  CREATE INDEX notifications_by_user ON notifications (user_id, created_ms DESC, notification_id DESC);
+  CREATE TABLE events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    event_id TEXT NOT NULL UNIQUE,
+    aggregate_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    stored_at TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX events_by_aggregate ON events (aggregate_id, seq);
+  CREATE TABLE dead_letters (
+    dead_letter_id TEXT PRIMARY KEY,
+    created_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX dead_letters_by_created ON dead_letters (created_ms DESC, dead_letter_id DESC);
+  `,
+];
+
+/** Opens the file with the settings every embedded table relies on (also used by the key-value store). */
+export function openDatabase(path: string): SqliteDatabase {
+  const db = new Database(path);
+  // WAL lets readers run beside the single writer; NORMAL sync is durable across process crashes in WAL.
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
+  // Other processes (functions of the same data directory) may hold the write lock for a moment.
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/**
+ * Applies every migration newer than the file's version. Each step re-reads the version under the write
+ * lock, so two processes opening a fresh file at once do not both run it.
+ */
+export function migrate(db: SqliteDatabase): void {
+  const schemaVersion = () => db.pragma('user_version', { simple: true }) as number;
+  const current = schemaVersion();
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this build supports (${MIGRATIONS.length})`,
+    );
+  }
+  for (let version = current + 1; version <= MIGRATIONS.length; version++) {
+    const sql = MIGRATIONS[version - 1]!;
+    db.transaction(() => {
+      if (schemaVersion() >= version) return;
+      db.exec(sql);
+      db.pragma(`user_version = ${version}`);
+    }).immediate();
+  }
+}
+
+/** Epoch milliseconds of an ISO timestamp; indexed columns hold numbers so differing ISO spellings still sort. */
+export function toMillis(timestamp: string): number {
+  const ms = Date.parse(timestamp);
+  if (Number.isNaN(ms)) throw new Error(`invalid timestamp: ${timestamp}`);
+  return ms;
+}

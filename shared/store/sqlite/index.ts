@@ -1,0 +1,34 @@
+/** The embedded store: every repository in one SQLite file (or in memory with ':memory:'). */
+import type { Repositories } from '../ports';
+import { migrate, openDatabase } from './database';
+import { sqliteDeadLetterRepository } from './dead-letters';
+import { sqliteEventStore } from './events';
+import { sqliteExecutionRepository } from './executions';
+import { sqliteNotificationRepository } from './notifications';
+import { sqliteSessionRepository } from './sessions';
+import { sqliteUserRepository } from './users';
+
+export function openSqliteStore(path: string): Repositories {
+  const db = openDatabase(path);
+  try {
+    migrate(db);
+  } catch (error) {
+    db.close();
+    throw error;
+  }
+  const ping = db.prepare('SELECT 1');
+  return {
+    users: sqliteUserRepository(db),
+    sessions: sqliteSessionRepository(db),
+    executions: sqliteExecutionRepository(db),
+    notifications: sqliteNotificationRepository(db),
+    events: sqliteEventStore(db),
+    deadLetters: sqliteDeadLetterRepository(db),
+    async ping() {
+      ping.get();
+    },
+    async close() {
+      if (db.open) db.close();
+    },
+  };
+}

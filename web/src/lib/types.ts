@@ -1,0 +1,135 @@
+/** Wire shapes of the /api/v1 endpoints the SPA uses. */
+
+export const EXECUTION_STATUSES = [
+  'queued',
+  'scheduled',
+  'running',
+  'completed',
+  'failed',
+  'timeout',
+  'cancelled',
+  'error',
+] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+const TERMINAL: ReadonlySet<string> = new Set(['completed', 'failed', 'timeout', 'cancelled', 'error']);
+export const isTerminalStatus = (status: string): boolean => TERMINAL.has(status);
+
+export type ErrorType = 'script_error' | 'resource_limit' | 'timeout' | 'system_error' | 'permission_denied';
+
+export interface UserResponse {
+  user_id: string;
+  username: string;
+  email: string;
+  role: string;
+  is_active?: boolean;
+  created_at?: string;
+}
+
+export interface LoginResponse {
+  message: string;
+  username: string;
+  role: string;
+  csrf_token: string;
+}
+
+export interface RuntimeInfo {
+  versions: string[];
+  file_ext: string;
+}
+
+export interface ResourceLimits {
+  cpu_limit: string;
+  memory_limit: string;
+  cpu_request: string;
+  memory_request: string;
+  execution_timeout: number;
+  supported_runtimes: Record<string, RuntimeInfo>;
+}
+
+export interface ResourceUsage {
+  execution_time_wall_seconds: number;
+  cpu_time_seconds?: number;
+  cpu_time_jiffies: number;
+  clk_tck_hertz: number;
+  peak_memory_kb: number;
+}
+
+export interface OutputSummary {
+  stdout_truncated: boolean;
+  stderr_truncated: boolean;
+  stdout_bytes: number;
+  stderr_bytes: number;
+}
+
+export interface ExecutionResult {
+  execution_id: string;
+  status: ExecutionStatus;
+  stdout: string | null;
+  stderr: string | null;
+  lang: string;
+  lang_version: string;
+  exit_code: number | null;
+  error_type: ErrorType | null;
+  error_message: string | null;
+  resource_usage: ResourceUsage | null;
+  output: OutputSummary | null;
+  script?: string;
+  created_at?: string;
+  updated_at?: string;
+  queued_ms?: number | null;
+  start_ms?: number | null;
+  run_ms?: number | null;
+  priority?: string;
+}
+
+export interface ExecuteResponse {
+  execution_id: string;
+  status: ExecutionStatus;
+}
+
+export interface CancelResponse {
+  execution_id: string;
+  status: 'cancellation_requested' | 'already_cancelled';
+  message: string;
+  event_id: string;
+}
+
+export interface ExecutionPage {
+  executions: ExecutionResult[];
+  total: number;
+  limit: number;
+  skip: number;
+  has_more: boolean;
+}
+
+export interface AppNotification {
+  notification_id: string;
+  channel: string;
+  status: string;
+  subject: string;
+  body: string;
+  action_url: string | null;
+  created_at: string;
+  read_at: string | null;
+  severity: 'low' | 'medium' | 'high' | 'urgent' | string;
+  tags: string[];
+}
+
+export interface NotificationPage {
+  notifications: AppNotification[];
+  total: number;
+  unread_count: number;
+}
+
+/** One frame of GET /events/executions/{id}. */
+export interface ExecutionEvent {
+  event_type: string;
+  execution_id: string;
+  timestamp?: string;
+  event_id?: string;
+  status?: ExecutionStatus | null;
+  result?: ExecutionResult | null;
+  stream?: 'stdout' | 'stderr';
+  data?: string;
+}
