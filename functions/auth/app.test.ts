@@ -10,13 +10,11 @@ let platform: TestPlatform;
 let app: Hono<AppEnv>;
 
 beforeEach(async () => {
-  platform = await createTestPlatform();
-  platform.config = {
-    ...platform.config,
-    MAX_LOGIN_ATTEMPTS: 3,
-    LOCKOUT_MINUTES: 15,
-    PASSWORD_MIN_LENGTH: 8,
-  };
+  platform = await createTestPlatform({
+    MAX_LOGIN_ATTEMPTS: '3',
+    LOCKOUT_MINUTES: '15',
+    PASSWORD_MIN_LENGTH: '8',
+  });
   app = createAuthApp(platform);
 });
 
@@ -203,6 +201,12 @@ describe('POST /api/v1/auth/login', () => {
       json({ username: 'ada', password: 'correct horse' }),
     );
     expect(await invalidFields(asJson)).toEqual(['body.username', 'body.password']);
+    const malformed = await app.request('/api/v1/auth/login', {
+      method: 'POST',
+      headers: { 'Content-Type': 'multipart/form-data; boundary=x' },
+      body: 'not multipart at all',
+    });
+    expect(await invalidFields(malformed)).toEqual(['body']);
   });
 
   it('locks the username after repeated failures, then answers 423 even for the right password', async () => {

@@ -1,7 +1,7 @@
 /** HTTP surface of the auth function: `/api/v1/auth/{register,login,logout,me}`. */
 import type { Context, Hono } from 'hono';
 import { clearSessionCookies, sessionToken, setSessionCookies } from '../../shared/http/auth';
-import { readJson } from '../../shared/http/errors';
+import { readJson, ValidationFailed } from '../../shared/http/errors';
 import { clientAddress } from '../../shared/http/rate-limit';
 import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
@@ -16,11 +16,18 @@ function clientInfo(c: Context): ClientInfo {
   };
 }
 
-/** Login form fields; files and repeated fields are not credentials. */
+/** Login form fields (an OAuth2 password form); uploaded files are not credentials. */
 async function readForm(c: Context): Promise<Record<string, unknown>> {
   const type = c.req.header('Content-Type') ?? '';
   if (!/^(application\/x-www-form-urlencoded|multipart\/form-data)\b/i.test(type)) return {};
-  const body = await c.req.parseBody();
+  let body: Record<string, unknown>;
+  try {
+    body = await c.req.parseBody();
+  } catch (error) {
+    throw new ValidationFailed([
+      { loc: ['body'], msg: `Malformed form: ${(error as Error).message}`, type: 'form_invalid' },
+    ]);
+  }
   return Object.fromEntries(Object.entries(body).filter(([, value]) => typeof value === 'string'));
 }
 

@@ -141,19 +141,22 @@ describe('GET /user/executions', () => {
     for (let i = 0; i < 5; i++) ids.push(await queued(`print(${i})`, session));
     await platform.store.executions.transition(ids[0]!, ['queued'], { status: 'completed', updated_at: new Date().toISOString() });
     const first = (await (await get('/api/v1/user/executions?limit=2', session)).json()) as {
-      executions: { execution_id: string }[];
+      executions: { execution_id: string; created_at: string }[];
       total: number;
       has_more: boolean;
     };
     expect(first.total).toBe(5);
     expect(first.has_more).toBe(true);
     const rest = (await (await get('/api/v1/user/executions?limit=10&skip=2', session)).json()) as {
-      executions: { execution_id: string }[];
+      executions: { execution_id: string; created_at: string }[];
       has_more: boolean;
     };
     expect(rest.has_more).toBe(false);
-    const seen = [...first.executions, ...rest.executions].map((e) => e.execution_id);
-    expect(seen).toEqual([...ids].reverse());
+    // Every execution once across the pages, newest first (ids break ties within a millisecond).
+    const pages = [...first.executions, ...rest.executions];
+    expect(pages.map((e) => e.execution_id).sort()).toEqual([...ids].sort());
+    const times = pages.map((e) => e.created_at);
+    expect(times).toEqual([...times].sort().reverse());
     const completed = (await (await get('/api/v1/user/executions?status=completed', session)).json()) as { total: number };
     expect(completed.total).toBe(1);
   });

@@ -13,7 +13,7 @@ import { EventPublisher } from '../events/publisher';
 import { InProcessFanout } from '../fanout/in-process';
 import { SqliteKeyValueStore } from '../kv/sqlite';
 import { createLogger, type Logger } from '../log';
-import { createLocalSandbox } from '../sandbox/local';
+import { createLocalSandbox } from '../sandbox/local/local-sandbox';
 import type { Sandbox } from '../sandbox/port';
 import { openSqliteStore } from '../store/sqlite';
 import type { Platform } from './platform';

@@ -39,8 +39,12 @@ export const routeMatches = (prefix: string, path: string): boolean =>
 export function createFunctionApp(platform: Platform, name: string): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const log = platform.log.child({ function: name });
-  app.onError((error, c) => errorResponse(error, c, (e) => log.error('unhandled error', { error: e, path: c.req.path })));
-  app.notFound((c) => c.json({ detail: `Not found: ${c.req.method} ${c.req.path}`, type: 'NotFoundError' }, 404));
+  app.onError((error, c) =>
+    errorResponse(error, c, (e) => log.error('unhandled error', { error: e, path: c.req.path })),
+  );
+  app.notFound((c) =>
+    c.json({ detail: `Not found: ${c.req.method} ${c.req.path}`, type: 'NotFoundError' }, 404),
+  );
   app.use('*', securityHeaders(platform.config));
   // The CloudEvent sink (`POST /`) is cluster-internal and carries whole results; the limits are for the API.
   app.use('/api/*', noStoreByDefault, bodySizeLimit(platform.config.MAX_BODY_BYTES), authenticate(platform));

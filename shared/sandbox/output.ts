@@ -60,7 +60,11 @@ export class CappedStream {
     const headBuf = Buffer.concat(this.head, this.headBytes);
     const tailAll = Buffer.concat(this.tail, this.tailBytes);
     if (!this.truncated) {
-      return { text: Buffer.concat([headBuf, tailAll]).toString('utf8'), truncated: false, totalBytes: this.total };
+      return {
+        text: Buffer.concat([headBuf, tailAll]).toString('utf8'),
+        truncated: false,
+        totalBytes: this.total,
+      };
     }
     const headText = cutIncompleteEnd(headBuf);
     const tailText = skipIncompleteStart(tailAll.subarray(tailAll.length - this.tailCap));

@@ -9,7 +9,7 @@ import type { RuntimeInfo } from './port';
 export interface RuntimeDefinition {
   language: string;
   fileExt: string;
-  /** Executables to try in order. Only paths under /usr: nothing else is visible inside the sandbox. */
+  /** Executables to try in order; only system paths (/usr, /bin) are visible inside the sandbox. */
   candidates: string[];
   versionArgs: string[];
   /** The version as the API shows it ("3.11", or "20" for node), or null when unrecognised. */
@@ -101,7 +101,10 @@ export const RUNTIME_DEFINITIONS: readonly RuntimeDefinition[] = [
       CGO_ENABLED: '0',
     },
     required: false,
-    probe: { script: 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n', expectStdout: 'hello\n' },
+    probe: {
+      script: 'package main\n\nimport "fmt"\n\nfunc main() { fmt.Println("hello") }\n',
+      expectStdout: 'hello\n',
+    },
   },
 ];
 
@@ -115,6 +118,13 @@ function runForOutput(binary: string, args: string[]): Promise<string | null> {
       resolve(error ? null : `${stdout}${stderr}`);
     });
   });
+}
+
+function isExecutable(path: string): Promise<boolean> {
+  return access(path, constants.X_OK).then(
+    () => true,
+    () => false,
+  );
 }
 
 export interface RuntimeDiscovery {
@@ -132,7 +142,7 @@ export async function discoverRuntimes(
     let why = `no executable at ${definition.candidates.join(', ')}`;
     let found: DiscoveredRuntime | null = null;
     for (const binary of definition.candidates) {
-      if (!(await access(binary, constants.X_OK).then(() => true, () => false))) continue;
+      if (!(await isExecutable(binary))) continue;
       const output = await runForOutput(binary, definition.versionArgs);
       const version = output === null ? null : definition.parseVersion(output);
       if (version === null) {

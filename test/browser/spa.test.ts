@@ -1,21 +1,21 @@
 /**
- * End-to-end check of the SPA against a running server: sign up, sign in, run a Python script in the editor,
- * watch its output stream in, and find the run in History. Needs INTEGR8S_BASE_URL (e.g. http://127.0.0.1:8080).
+ * End-to-end check of the SPA in headless Chromium: sign up, sign in, run a Python script in the editor,
+ * watch its output stream in, and find the run in History. Starts the embedded server with the built app
+ * (web/dist), or uses the server at INTEGR8S_BASE_URL when set.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningServer, startTestServer } from '../support/server';
 
-const BASE_URL = process.env.INTEGR8S_BASE_URL?.replace(/\/+$/, '');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RUN_TIMEOUT_MS = 60_000;
+const WEB_ROOT = 'web/dist';
 
-if (!BASE_URL) {
-  console.warn('[spa.test] INTEGR8S_BASE_URL is not set: skipping the browser test (start the server and set it).');
-}
-
-describe.skipIf(!BASE_URL)('single-page app in a real browser', () => {
+describe('single-page app in a real browser', { timeout: 180_000 }, () => {
+  let baseUrl = process.env.INTEGR8S_BASE_URL?.replace(/\/+$/, '') ?? '';
+  let server: RunningServer | undefined;
   let browser: Browser;
   let page: Page;
   const suffix = randomBytes(4).toString('hex');
@@ -25,7 +25,13 @@ describe.skipIf(!BASE_URL)('single-page app in a real browser', () => {
   let executionId = '';
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}; install it with: apt-get install -y chromium`);
+    if (!baseUrl) {
+      if (!existsSync(`${WEB_ROOT}/index.html`)) throw new Error('web/dist is missing: run `npm run build:web` first');
+      server = await startTestServer({}, WEB_ROOT);
+      baseUrl = server.baseUrl;
+    }
+    if (!existsSync(CHROMIUM))
+      throw new Error(`No Chromium at ${CHROMIUM}; install it with: apt-get install -y chromium`);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
@@ -37,16 +43,17 @@ describe.skipIf(!BASE_URL)('single-page app in a real browser', () => {
 
   afterAll(async () => {
     await browser?.close();
+    await server?.close();
   });
 
   it('sends a signed-out visitor of /editor to the login page', async () => {
-    await page.goto(`${BASE_URL}/editor`);
+    await page.goto(`${baseUrl}/editor`);
     await page.waitForURL(/\/login\?next=%2Feditor/);
     await expect(page.locator('#username').isVisible()).resolves.toBe(true);
   });
 
   it('registers a new account and lands on the login page with a success message', async () => {
-    await page.goto(`${BASE_URL}/register`);
+    await page.goto(`${baseUrl}/register`);
     await page.fill('#username', username);
     await page.fill('#email', `${username}@example.com`);
     await page.fill('#password', password);
@@ -101,7 +108,9 @@ describe.skipIf(!BASE_URL)('single-page app in a real browser', () => {
       .poll(async () => status.getAttribute('data-status'), { timeout: RUN_TIMEOUT_MS, interval: 250 })
       .toBe('completed');
     expect((await page.locator('[data-testid="exit-code"]').textContent())?.trim()).toBe('0');
-    expect(await page.locator('[data-testid="output-stderr"]').textContent()).toContain(`to-stderr-${suffix}`);
+    expect(await page.locator('[data-testid="output-stderr"]').textContent()).toContain(
+      `to-stderr-${suffix}`,
+    );
     expect(await page.locator('[data-testid="run-button"]').isEnabled()).toBe(true);
 
     const idLabel = (await page.locator('[data-testid="execution-id"]').textContent())?.trim() ?? '';
@@ -124,4 +133,4 @@ describe.skipIf(!BASE_URL)('single-page app in a real browser', () => {
       .toContain(marker);
     expect(await page.locator('[data-testid="output-stdout"]').textContent()).toContain(marker);
   });
-}, 180_000);
+});

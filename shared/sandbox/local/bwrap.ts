@@ -12,6 +12,8 @@ export const SCRIPT_DIR = '/sandbox';
 export const FD_STATUS = 3;
 export const FD_SECCOMP = 4;
 export const FD_SCRIPT = 5;
+/** Usage report of the rusage wrapper, when no cgroups measure the run. */
+export const FD_USAGE = 6;
 
 /** Top-level system directories: bound read-only when real, recreated when symlinks (merged /usr). */
 const SYSTEM_DIRS = ['/usr', '/bin', '/sbin', '/lib', '/lib32', '/lib64', '/libx32'];
@@ -101,8 +103,6 @@ export interface WrapperOptions {
   procsFiles: string[];
   cpuSeconds: number;
   fileSizeBytes: number;
-  /** RLIMIT_NPROC, when no pids cgroup limits the run. */
-  maxUserProcesses: number | null;
   /** RLIMIT_AS, when no memory cgroup limits the run. */
   addressSpaceBytes: number | null;
 }
@@ -122,11 +122,8 @@ export function wrapperScript(options: WrapperOptions): string {
   }
   lines.push(`ulimit -S -t ${options.cpuSeconds}`, `ulimit -H -t ${options.cpuSeconds + 1}`);
   lines.push(`ulimit -f ${Math.ceil(options.fileSizeBytes / 512)}`);
-  if (options.maxUserProcesses !== null) {
-    // RLIMIT_NPROC is -u in bash and -p in dash.
-    lines.push(`ulimit -u ${options.maxUserProcesses} 2>/dev/null || ulimit -p ${options.maxUserProcesses}`);
-  }
-  if (options.addressSpaceBytes !== null) lines.push(`ulimit -v ${Math.ceil(options.addressSpaceBytes / 1024)}`);
+  if (options.addressSpaceBytes !== null)
+    lines.push(`ulimit -v ${Math.ceil(options.addressSpaceBytes / 1024)}`);
   lines.push('exec "$@"');
   return lines.join('\n');
 }

@@ -9,7 +9,8 @@ import type { SandboxLimits, SandboxOutcome, SandboxSpec } from '../port';
 import { createLocalSandbox, DEFAULT_LOCAL_LIMITS, type LocalSandbox } from './local-sandbox';
 
 const hasBwrap = existsSync('/usr/bin/bwrap');
-if (!hasBwrap) console.warn('local sandbox tests skipped: /usr/bin/bwrap is not installed (apt-get install bubblewrap)');
+if (!hasBwrap)
+  console.warn('local sandbox tests skipped: /usr/bin/bwrap is not installed (apt-get install bubblewrap)');
 
 const LIMITS: SandboxLimits = { ...DEFAULT_LOCAL_LIMITS, wallTimeoutMs: 20_000, cpuTimeMs: 10_000 };
 const log = createLogger('silent');
@@ -19,7 +20,9 @@ let workDir = '';
 let sandbox: LocalSandbox;
 let pythonVersion = '';
 
-function spec(script: string, overrides: Partial<SandboxSpec> & { limits?: Partial<SandboxLimits> } = {}) {
+type Overrides = Omit<Partial<SandboxSpec>, 'limits'> & { limits?: Partial<SandboxLimits> };
+
+function spec(script: string, overrides: Overrides = {}): SandboxSpec {
   const { limits, ...rest } = overrides;
   return {
     executionId: `test-${Math.random().toString(36).slice(2, 10)}`,
@@ -32,10 +35,7 @@ function spec(script: string, overrides: Partial<SandboxSpec> & { limits?: Parti
   };
 }
 
-async function runPython(
-  script: string,
-  overrides: Partial<SandboxSpec> & { limits?: Partial<SandboxLimits> } = {},
-): Promise<SandboxOutcome> {
+async function runPython(script: string, overrides: Overrides = {}): Promise<SandboxOutcome> {
   return sandbox.start(spec(script, overrides)).outcome;
 }
 
@@ -150,7 +150,9 @@ describe.skipIf(!hasBwrap)('local sandbox (real bubblewrap)', () => {
   it(
     'stops a busy loop at the CPU time limit and measures its CPU time',
     async () => {
-      const outcome = await runPython('while True:\n    pass', { limits: { cpuTimeMs: 1000, wallTimeoutMs: 20_000 } });
+      const outcome = await runPython('while True:\n    pass', {
+        limits: { cpuTimeMs: 1000, wallTimeoutMs: 20_000 },
+      });
       expect(outcome.reason).toBe('cpu_timeout');
       expect(outcome.usage!.cpuMs).toBeGreaterThanOrEqual(900);
       expect(outcome.usage!.cpuMs).toBeLessThan(5000);
@@ -161,7 +163,8 @@ describe.skipIf(!hasBwrap)('local sandbox (real bubblewrap)', () => {
   it(
     'stops CPU time spread over several processes by the cgroup total',
     async () => {
-      const script = 'import os\nfor _ in range(3):\n    if os.fork() == 0:\n        break\nwhile True:\n    pass';
+      const script =
+        'import os\nfor _ in range(3):\n    if os.fork() == 0:\n        break\nwhile True:\n    pass';
       const outcome = await runPython(script, { limits: { cpuTimeMs: 1000, wallTimeoutMs: 20_000 } });
       expect(outcome.reason).toBe('cpu_timeout');
       expect(outcome.usage!.cpuMs).toBeGreaterThanOrEqual(1000);
@@ -172,7 +175,8 @@ describe.skipIf(!hasBwrap)('local sandbox (real bubblewrap)', () => {
   it(
     'kills a script that exceeds its memory limit',
     async () => {
-      const script = 'data = bytearray(500 * 1024 * 1024)\nfor i in range(0, len(data), 4096):\n    data[i] = 1\nprint("survived")';
+      const script =
+        'data = bytearray(500 * 1024 * 1024)\nfor i in range(0, len(data), 4096):\n    data[i] = 1\nprint("survived")';
       const outcome = await runPython(script, { limits: { memoryBytes: 64 * 1024 * 1024 } });
       expect(outcome.reason).toBe('memory_limit');
       expect(outcome.stdout.text).not.toContain('survived');
@@ -420,8 +424,9 @@ describe.skipIf(!hasBwrap)('local sandbox (real bubblewrap)', () => {
       for (const runtime of sandbox.runtimes()) {
         const script = programs[runtime.language];
         if (!script) continue;
-        const outcome = await sandbox.start(spec(script, { language: runtime.language, version: runtime.version }))
-          .outcome;
+        const outcome = await sandbox.start(
+          spec(script, { language: runtime.language, version: runtime.version }),
+        ).outcome;
         expect(outcome.reason, runtime.language).toBe('exited');
         expect(outcome.stdout.text).toBe(`hi from ${runtime.language} 65534\n`);
       }
@@ -439,7 +444,10 @@ describe.skipIf(!hasBwrap)('local sandbox (real bubblewrap)', () => {
   it(
     'close() kills every run still going',
     async () => {
-      const runs = [sandbox.start(spec('import time\ntime.sleep(60)')), sandbox.start(spec('while True: pass'))];
+      const runs = [
+        sandbox.start(spec('import time\ntime.sleep(60)')),
+        sandbox.start(spec('while True: pass')),
+      ];
       await new Promise((resolve) => setTimeout(resolve, 300));
       const other = await createLocalSandbox({ workDir, allowUnsandboxed: false, log, probeRuntimes: false });
       const third = other.start(spec('import time\ntime.sleep(60)'));
@@ -482,15 +490,20 @@ describe.skipIf(!hasBwrap)('local sandbox without cgroups (rlimits and getrusage
     'limits memory by address space and reports CPU and peak memory from rusage',
     async () => {
       const big = await fallback.start(
-        spec('data = bytearray(500 * 1024 * 1024)\nprint("survived")', { limits: { memoryBytes: 128 * 1024 * 1024 } }),
+        spec('data = bytearray(500 * 1024 * 1024)\nprint("survived")', {
+          limits: { memoryBytes: 128 * 1024 * 1024 },
+        }),
       ).outcome;
       expect(big.stdout.text).not.toContain('survived');
       expect(big.stderr.text).toContain('MemoryError');
 
       const busy = await fallback.start(
-        spec('data = bytearray(40 * 1024 * 1024)\nn = 0\nfor i in range(3_000_000):\n    n += i\nprint("done")', {
-          limits: { memoryBytes: 256 * 1024 * 1024 },
-        }),
+        spec(
+          'data = bytearray(40 * 1024 * 1024)\nn = 0\nfor i in range(3_000_000):\n    n += i\nprint("done")',
+          {
+            limits: { memoryBytes: 256 * 1024 * 1024 },
+          },
+        ),
       ).outcome;
       expect(busy.reason).toBe('exited');
       expect(busy.stdout.text).toBe('done\n');
@@ -501,11 +514,110 @@ describe.skipIf(!hasBwrap)('local sandbox without cgroups (rlimits and getrusage
   );
 
   it(
+    'bounds the number of processes with RLIMIT_NPROC inside the user namespace',
+    async () => {
+      const script = [
+        'import os, time',
+        'n = 0',
+        'while True:',
+        '    try:',
+        '        pid = os.fork()',
+        '    except OSError:',
+        '        break',
+        '    if pid == 0:',
+        '        time.sleep(30)',
+        '        os._exit(0)',
+        '    n += 1',
+        'print("forked", n)',
+      ].join('\n');
+      const began = Date.now();
+      const outcome = await fallback.start(spec(script, { limits: { maxProcesses: 16 } })).outcome;
+      const forked = Number(/forked (\d+)/.exec(outcome.stdout.text)?.[1]);
+      expect(forked).toBeGreaterThanOrEqual(10);
+      expect(forked).toBeLessThanOrEqual(16);
+      expect(Date.now() - began).toBeLessThan(15_000);
+    },
+    TIMEOUT,
+  );
+
+  it(
     'still stops a busy loop at the CPU limit',
     async () => {
       const outcome = await fallback.start(spec('while True: pass', { limits: { cpuTimeMs: 1000 } })).outcome;
       expect(outcome.reason).toBe('cpu_timeout');
       expect(outcome.usage!.cpuMs).toBeGreaterThanOrEqual(900);
+    },
+    TIMEOUT,
+  );
+});
+
+describe('local sandbox when bubblewrap is unusable', () => {
+  let dir = '';
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'sandbox-test-nobwrap-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it(
+    'is not ready, says how to fix it, and refuses to run',
+    async () => {
+      const broken = await createLocalSandbox({
+        workDir: dir,
+        allowUnsandboxed: false,
+        log,
+        bwrapPath: '/usr/bin/no-such-bwrap',
+        probeRuntimes: false,
+      });
+      const status = await broken.check();
+      expect(status.ready).toBe(false);
+      expect(status.problem).toContain('apt-get install bubblewrap');
+      const version = broken.runtimes().find((r) => r.language === 'python')!.version;
+      const outcome = await broken.start({ ...spec('print(1)'), version }).outcome;
+      expect(outcome.reason).toBe('sandbox_error');
+      expect(outcome.message).toContain('apt-get install bubblewrap');
+      expect(outcome.startedAt).toBeNull();
+      await broken.close();
+    },
+    TIMEOUT,
+  );
+
+  it(
+    'runs with rlimits only, loudly, when unsandboxed runs are allowed',
+    async () => {
+      const lines: string[] = [];
+      const recording = {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (msg: string) => lines.push(msg),
+        error: (msg: string) => lines.push(msg),
+        child: () => recording,
+      };
+      const unsafe = await createLocalSandbox({
+        workDir: dir,
+        allowUnsandboxed: true,
+        log: recording,
+        bwrapPath: '/usr/bin/no-such-bwrap',
+        probeRuntimes: false,
+      });
+      const status = await unsafe.check();
+      expect(status.ready).toBe(true);
+      expect(status.features.join('\n')).toContain('UNSANDBOXED');
+      expect(lines.some((line) => line.includes('SANDBOX DISABLED'))).toBe(true);
+      const version = unsafe.runtimes().find((r) => r.language === 'python')!.version;
+      const before = lines.length;
+      const outcome = await unsafe.start({
+        ...spec('import os\nprint("ran", "SECRET_KEY" in os.environ)'),
+        version,
+      }).outcome;
+      expect(outcome.reason).toBe('exited');
+      expect(outcome.stdout.text).toBe('ran False\n');
+      expect(lines.slice(before).some((line) => line.includes('WITHOUT sandbox'))).toBe(true);
+      const busy = await unsafe.start({
+        ...spec('while True: pass', { limits: { cpuTimeMs: 1000 } }),
+        version,
+      }).outcome;
+      expect(busy.reason).toBe('cpu_timeout');
+      await unsafe.close();
     },
     TIMEOUT,
   );

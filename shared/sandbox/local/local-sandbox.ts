@@ -6,7 +6,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { closeSync, existsSync, openSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../../log';
@@ -28,6 +28,7 @@ import {
   FD_SCRIPT,
   FD_SECCOMP,
   FD_STATUS,
+  FD_USAGE,
   SANDBOX_UID,
   SCRIPT_DIR,
   systemBinds,
@@ -60,13 +61,14 @@ export interface LocalSandboxOptions {
    * until it passes they are not offered. Default true.
    */
   probeRuntimes?: boolean;
+  /** Where bubblewrap is installed; /usr/bin/bwrap when absent. Must live under /usr. */
+  bwrapPath?: string;
 }
 
 export interface LocalSandbox extends Sandbox {
   readonly backend: 'local';
 }
 
-const BWRAP = '/usr/bin/bwrap';
 const PYTHON = '/usr/bin/python3';
 const LIVE_FLUSH_MS = 20;
 const LIVE_FLUSH_BYTES = 64 * 1024;
@@ -75,19 +77,51 @@ const BWRAP_PROCESSES = 2;
 const CPU_POLL_MS = 100;
 
 /**
- * Without cgroups the wrapper is a small Python parent that waits for bubblewrap and reports the
- * tree's CPU time and largest RSS from getrusage(RUSAGE_CHILDREN): exact CPU, but peak memory is that
- * of the biggest single process, not the sum.
+ * Without cgroups, a small Python parent inside the sandbox runs the script as a child subreaper, so
+ * every descendant is reaped by it, and reports the tree's CPU time (exact) and the largest single
+ * RSS (not the sum) from getrusage(RUSAGE_CHILDREN) on the usage fd.
+ * argv: mode, process limit, command. Mode 'all' means it is alone in a pid namespace and may kill
+ * what is left once the script ends. The process limit is RLIMIT_NPROC set inside the sandbox's user
+ * namespace, where it counts only the sandbox's own processes (0: none).
  */
 const RUSAGE_WRAPPER = [
-  'import json, os, resource, subprocess, sys',
-  'code = subprocess.call(sys.argv[2:], close_fds=False)',
+  'import ctypes, json, os, resource, signal, sys',
+  'mode, nproc, command = sys.argv[1], int(sys.argv[2]), sys.argv[3:]',
+  'ctypes.CDLL(None).prctl(36, 1, 0, 0, 0)',
+  'if nproc > 0:',
+  '    resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))',
+  'main = os.fork()',
+  'if main == 0:',
+  '    try:',
+  `        os.close(${FD_USAGE})`,
+  '    except OSError:',
+  '        pass',
+  '    os.execv(command[0], command)',
+  'status = 0',
+  'while True:',
+  '    try:',
+  '        pid, st = os.wait()',
+  '    except ChildProcessError:',
+  '        break',
+  '    if pid == main:',
+  '        status = st',
+  '        if mode != "all":',
+  '            break',
+  '        try:',
+  '            os.kill(-1, signal.SIGKILL)',
+  '        except ProcessLookupError:',
+  '            pass',
   'ru = resource.getrusage(resource.RUSAGE_CHILDREN)',
-  'open(sys.argv[1], "w").write(json.dumps({"cpu": ru.ru_utime + ru.ru_stime, "maxrss": ru.ru_maxrss * 1024}))',
+  'try:',
+  `    os.write(${FD_USAGE}, json.dumps({"cpu": ru.ru_utime + ru.ru_stime, "maxrss": ru.ru_maxrss * 1024}).encode())`,
+  'except OSError:',
+  '    pass',
+  'code = os.waitstatus_to_exitcode(status)',
   'sys.exit(code if code >= 0 else 128 - code)',
 ].join('\n');
 
 interface Setup {
+  bwrap: string;
   bwrapVersion: string | null;
   problem: string | null;
   cgroups: CgroupBackend | null;
@@ -107,12 +141,15 @@ export async function createLocalSandbox(options: LocalSandboxOptions): Promise<
 
   const discovery = await discoverRuntimes();
   const python = discovery.found.find((runtime) => runtime.language === 'python');
-  for (const { language, why } of discovery.missing) log.info('sandbox runtime not available', { language, why });
+  for (const { language, why } of discovery.missing) {
+    log.info('sandbox runtime not available', { language, why });
+  }
 
   const isRoot = process.getuid?.() === 0;
   const dropToUid = isRoot && existsSync('/usr/bin/setpriv') ? SANDBOX_UID : null;
   const cgroupResult = options.cgroups === 'off' ? null : await detectCgroups();
   const setup: Setup = {
+    bwrap: options.bwrapPath ?? '/usr/bin/bwrap',
     bwrapVersion: null,
     problem: null,
     cgroups: cgroupResult?.backend ?? null,
@@ -122,15 +159,15 @@ export async function createLocalSandbox(options: LocalSandboxOptions): Promise<
     seccompFile,
     runtimes: discovery.found,
   };
-  if (!python) setup.problem = `python is required: ${PYTHON} not found or unusable (apt-get install python3)`;
-  else await probeBubblewrap(setup);
+  if (python) await probeBubblewrap(setup);
+  else setup.problem = `python is required: ${PYTHON} not found or unusable (apt-get install python3)`;
 
   const sandbox = new LocalSandboxImpl(options, runsDir, setup);
   if (setup.problem) {
     if (options.allowUnsandboxed) {
-      log.warn('SANDBOX DISABLED: scripts run WITHOUT isolation (rlimits only) because UNSAFE_ALLOW_UNSANDBOXED', {
-        problem: setup.problem,
-      });
+      const warning =
+        'SANDBOX DISABLED: scripts run WITHOUT isolation (rlimits only), unsandboxed runs allowed';
+      log.warn(warning, { problem: setup.problem });
     } else {
       log.error('sandbox not ready: executions will fail until this is fixed', { problem: setup.problem });
     }
@@ -140,11 +177,18 @@ export async function createLocalSandbox(options: LocalSandboxOptions): Promise<
       tried: setup.cgroupProblems,
     });
   }
-  if (options.probeRuntimes !== false) void sandbox.probeRuntimes(options.defaultLimits ?? DEFAULT_LOCAL_LIMITS);
+  if (options.probeRuntimes !== false) {
+    sandbox
+      .probeRuntimes(options.defaultLimits ?? DEFAULT_LOCAL_LIMITS)
+      .catch((error) => log.error('sandbox runtime probe failed', { error }));
+  }
   return sandbox;
 }
 
-function runCommand(file: string, args: string[]): Promise<{ ok: boolean; output: string; missing: boolean }> {
+function runCommand(
+  file: string,
+  args: string[],
+): Promise<{ ok: boolean; output: string; missing: boolean }> {
   return new Promise((resolve) => {
     execFile(file, args, { timeout: 10_000, env: {} }, (error, stdout, stderr) => {
       const missing = (error as NodeJS.ErrnoException | null)?.code === 'ENOENT';
@@ -155,17 +199,17 @@ function runCommand(file: string, args: string[]): Promise<{ ok: boolean; output
 
 /** bubblewrap must exist and be able to create every namespace we ask for, as the sandbox user. */
 async function probeBubblewrap(setup: Setup): Promise<void> {
-  const version = await runCommand(BWRAP, ['--version']);
+  const version = await runCommand(setup.bwrap, ['--version']);
   if (!version.ok) {
     setup.problem = version.missing
-      ? `bubblewrap is not installed (${BWRAP} missing): apt-get install bubblewrap (or dnf install bubblewrap)`
+      ? `bubblewrap is not installed (${setup.bwrap} missing): apt-get install bubblewrap (or dnf install bubblewrap)`
       : `bubblewrap does not run: ${version.output}`;
     return;
   }
   setup.bwrapVersion = version.output.replace(/^bubblewrap\s*/, '');
   const trial = [
     ...(setup.dropToUid === null ? [] : dropPrivileges(setup.dropToUid)),
-    BWRAP,
+    setup.bwrap,
     '--unshare-all',
     '--unshare-user',
     '--disable-userns',
@@ -225,9 +269,16 @@ class LocalSandboxImpl implements LocalSandbox {
         stdin: '',
         limits,
       }).outcome;
-      if (outcome.reason === 'exited' && outcome.exitCode === 0 && outcome.stdout.text === probe.expectStdout) {
+      if (
+        outcome.reason === 'exited' &&
+        outcome.exitCode === 0 &&
+        outcome.stdout.text === probe.expectStdout
+      ) {
         this.offered.push(runtime);
-        this.options.log.info('sandbox runtime offered', { language: runtime.language, ms: Date.now() - started });
+        this.options.log.info('sandbox runtime offered', {
+          language: runtime.language,
+          ms: Date.now() - started,
+        });
       } else if (outcome.reason !== 'cancelled') {
         this.options.log.info('sandbox runtime not offered: hello world fails within the default limits', {
           language: runtime.language,
@@ -265,8 +316,9 @@ class LocalSandboxImpl implements LocalSandbox {
     }
     features.push('RLIMIT_CPU, RLIMIT_FSIZE, wall-time kill, head+tail output cap');
     features.push(`runtimes: ${this.offered.map((r) => `${r.language} ${r.version}`).join(', ') || 'none'}`);
-    if (setup.problem === null || this.options.allowUnsandboxed) return { ready: true, features };
-    return { ready: false, problem: setup.problem, features };
+    if (setup.problem === null) return { ready: true, features };
+    // Unsandboxed runs still work when allowed; the problem stays visible either way.
+    return { ready: this.options.allowUnsandboxed, problem: setup.problem, features };
   }
 
   runtimes(): RuntimeInfo[] {
@@ -275,7 +327,9 @@ class LocalSandboxImpl implements LocalSandbox {
 
   start(spec: SandboxSpec, hooks: SandboxHooks = {}): SandboxRun {
     const podName = `local-${spec.executionId}`.slice(0, 63);
-    const runtime = this.setup.runtimes.find((r) => r.language === spec.language && r.version === spec.version);
+    const runtime = this.setup.runtimes.find(
+      (r) => r.language === spec.language && r.version === spec.version,
+    );
     let failure: string | null = null;
     if (!this.usable) failure = this.setup.problem;
     else if (!runtime) failure = `runtime ${spec.language} ${spec.version} is not available here`;
@@ -289,7 +343,13 @@ class LocalSandboxImpl implements LocalSandbox {
       });
     }
     const runName = `run-${process.pid}-${++this.counter}-${randomBytes(4).toString('hex')}`;
-    const execution = new LocalExecution(this.setup, this.options.log, join(this.runsDir, runName), runName, runtime);
+    const execution = new LocalExecution(
+      this.setup,
+      this.options.log,
+      join(this.runsDir, runName),
+      runName,
+      runtime,
+    );
     const run: SandboxRun = {
       podName,
       outcome: execution.run(spec, hooks, podName).finally(() => this.active.delete(run)),
@@ -353,6 +413,11 @@ class LiveBatcher {
     this.pendingBytes = 0;
     this.emit(chunk);
   }
+}
+
+/** The parent's end of an extra pipe handed to the child at `fd`, if one was made. */
+function readablePipe(child: ChildProcess, fd: number): NodeJS.ReadableStream | null {
+  return ((child.stdio as unknown[])[fd] as NodeJS.ReadableStream | null | undefined) ?? null;
 }
 
 type Stop = 'cancelled' | 'wall_timeout' | 'cpu_timeout';
@@ -438,15 +503,20 @@ class LocalExecution {
         maxProcesses: limits.maxProcesses + BWRAP_PROCESSES,
       });
     }
-    const usageFile = join(this.runDir, 'usage.json');
     const wrapper = wrapperScript({
       procsFiles: this.cgroup?.procsFiles ?? [],
       cpuSeconds: Math.max(1, Math.ceil(limits.cpuTimeMs / 1000)),
       fileSizeBytes: limits.tmpBytes,
-      maxUserProcesses: this.cgroup?.limitsProcesses ? null : limits.maxProcesses + BWRAP_PROCESSES,
       addressSpaceBytes: this.cgroup ? null : limits.memoryBytes,
     });
 
+    const runtimeArgv = (scriptPath: string) => {
+      const argv = definition.command(this.runtime.binary, scriptPath);
+      if (this.cgroup?.limitsProcesses) return argv;
+      // Outside a user namespace RLIMIT_NPROC would count all of this user's processes: not set there.
+      const nproc = sandboxed ? limits.maxProcesses + BWRAP_PROCESSES : 0;
+      return [PYTHON, '-c', RUSAGE_WRAPPER, sandboxed ? 'all' : 'main', String(nproc), ...argv];
+    };
     let command: string[];
     let env: Record<string, string> = {};
     let cwd = this.runDir;
@@ -454,11 +524,11 @@ class LocalExecution {
       fds.push(openSync(this.setup.seccompFile, 'r'), openSync(scriptPath, 'r'));
       command = [
         ...(this.setup.dropToUid === null ? [] : dropPrivileges(this.setup.dropToUid)),
-        BWRAP,
+        this.setup.bwrap,
         ...bwrapArgs({
           binds: this.setup.binds,
           env: definition.env,
-          argv: definition.command(this.runtime.binary, `${SCRIPT_DIR}/${scriptName}`),
+          argv: runtimeArgv(`${SCRIPT_DIR}/${scriptName}`),
           scriptName,
           tmpBytes: limits.tmpBytes,
         }),
@@ -468,9 +538,8 @@ class LocalExecution {
       cwd = join(this.runDir, 'tmp');
       await mkdir(cwd);
       env = { ...definition.env, HOME: cwd, TMPDIR: cwd };
-      command = definition.command(this.runtime.binary, scriptPath);
+      command = runtimeArgv(scriptPath);
     }
-    if (!this.cgroup) command = [PYTHON, '-c', RUSAGE_WRAPPER, usageFile, ...command];
 
     const stdout = new CappedStream(limits.outputBytesPerStream);
     const stderr = new CappedStream(limits.outputBytesPerStream);
@@ -480,11 +549,27 @@ class LocalExecution {
     let statusText = '';
     let childExit: number | null = null;
 
+    // stdin, stdout, stderr, then bwrap's status pipe, the seccomp program, the script and the usage pipe.
+    const stdio: ('pipe' | 'ignore' | number)[] = [
+      'pipe',
+      'pipe',
+      'pipe',
+      'ignore',
+      'ignore',
+      'ignore',
+      'ignore',
+    ];
+    if (sandboxed) {
+      stdio[FD_STATUS] = 'pipe';
+      stdio[FD_SECCOMP] = fds[0]!;
+      stdio[FD_SCRIPT] = fds[1]!;
+    }
+    if (!this.cgroup) stdio[FD_USAGE] = 'pipe';
     const began = process.hrtime.bigint();
     const child = spawn('/bin/sh', ['-c', wrapper, 'sandbox', ...command], {
       cwd,
       env,
-      stdio: sandboxed ? ['pipe', 'pipe', 'pipe', 'pipe', fds[0]!, fds[1]!] : ['pipe', 'pipe', 'pipe'],
+      stdio,
       // Its own process group, so that an unsandboxed run can be killed as a group.
       detached: true,
     });
@@ -497,11 +582,15 @@ class LocalExecution {
     };
     if (!sandboxed) child.once('spawn', markStarted);
     // bwrap reports the script's pid once everything is set up, and its exit code at the end.
-    (child.stdio[FD_STATUS] as NodeJS.ReadableStream | null)?.on('data', (data: Buffer) => {
+    readablePipe(child, FD_STATUS)?.on('data', (data: Buffer) => {
       statusText += data.toString();
       if (statusText.includes('"child-pid"')) markStarted();
       const exit = /"exit-code"\s*:\s*(\d+)/.exec(statusText);
       if (exit) childExit = Number(exit[1]);
+    });
+    let usageText = '';
+    readablePipe(child, FD_USAGE)?.on('data', (data: Buffer) => {
+      usageText += data.toString();
     });
     child.stdout!.on('data', (data: Buffer) => liveOut.add(stdout.push(data)));
     child.stderr!.on('data', (data: Buffer) => liveErr.add(stderr.push(data)));
@@ -535,10 +624,12 @@ class LocalExecution {
     liveOut.flush();
     liveErr.flush();
 
-    const usage = await this.measure(usageFile);
+    const usage = await this.measure(usageText);
     const finishedAt = new Date();
-    const exitCode = childExit ?? exit.code ?? (exit.signal ? 128 + (osConstants.signals[exit.signal] ?? 0) : -1);
-    const signalled = exitCode > 128 && exitCode < 128 + 65 ? (SIGNAL_NAMES.get(exitCode - 128) ?? null) : null;
+    const exitCode =
+      childExit ?? exit.code ?? (exit.signal ? 128 + (osConstants.signals[exit.signal] ?? 0) : -1);
+    const signalled =
+      exitCode > 128 && exitCode < 128 + 65 ? (SIGNAL_NAMES.get(exitCode - 128) ?? null) : null;
     const base = {
       exitCode,
       signal: signalled,
@@ -554,9 +645,14 @@ class LocalExecution {
       (usage.cpuMs === null || usage.cpuMs >= cpuSeconds * 1000 * 0.9);
 
     if (this.stop === 'cancelled') return { ...base, reason: 'cancelled', message: 'cancelled' };
-    if (exit.error) return { ...base, reason: 'sandbox_error', message: `cannot start: ${exit.error.message}` };
+    if (exit.error)
+      return { ...base, reason: 'sandbox_error', message: `cannot start: ${exit.error.message}` };
     if (this.stop === 'wall_timeout') {
-      return { ...base, reason: 'wall_timeout', message: `wall time limit of ${limits.wallTimeoutMs} ms reached` };
+      return {
+        ...base,
+        reason: 'wall_timeout',
+        message: `wall time limit of ${limits.wallTimeoutMs} ms reached`,
+      };
     }
     if (!startedAt) {
       const why = base.stderr.text.trim().split('\n').slice(-3).join(' ') || `exit code ${exitCode}`;
@@ -569,7 +665,11 @@ class LocalExecution {
     };
     if (this.stop === 'cpu_timeout') return cpuTimeout;
     if (usage.oomKills > 0) {
-      return { ...base, reason: 'memory_limit', message: `memory limit of ${limits.memoryBytes} bytes reached` };
+      return {
+        ...base,
+        reason: 'memory_limit',
+        message: `memory limit of ${limits.memoryBytes} bytes reached`,
+      };
     }
     if (cpuLimitHit) return cpuTimeout;
     if (usage.pidsLimitHits > 0) {
@@ -578,10 +678,10 @@ class LocalExecution {
     return { ...base, reason: 'exited', message: null };
   }
 
-  private async measure(usageFile: string): Promise<CgroupUsage> {
+  private async measure(usageText: string): Promise<CgroupUsage> {
     if (this.cgroup) return this.cgroup.usage();
     try {
-      const parsed = JSON.parse(await readFile(usageFile, 'utf8')) as { cpu: number; maxrss: number };
+      const parsed = JSON.parse(usageText) as { cpu: number; maxrss: number };
       return { cpuMs: parsed.cpu * 1000, peakMemoryBytes: parsed.maxrss, oomKills: 0, pidsLimitHits: 0 };
     } catch {
       return { cpuMs: null, peakMemoryBytes: null, oomKills: 0, pidsLimitHits: 0 };

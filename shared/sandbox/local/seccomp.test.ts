@@ -62,7 +62,8 @@ describe('seccomp program', () => {
     });
 
     it(`${name}: allows ordinary syscalls`, () => {
-      const ordinary = table.arch === AUDIT_ARCH_X86_64 ? [0, 1, 2, 9, 59, 60, 231, 257] : [56, 57, 63, 64, 93, 221, 222];
+      const ordinary =
+        table.arch === AUDIT_ARCH_X86_64 ? [0, 1, 2, 9, 59, 60, 231, 257] : [56, 57, 63, 64, 93, 221, 222];
       for (const nr of ordinary) expect(evaluate(program, { nr, arch: table.arch })).toBe(SECCOMP_RET_ALLOW);
     });
 
@@ -74,7 +75,9 @@ describe('seccomp program', () => {
       for (let bit = 0; bit < 32; bit++) {
         const flag = 2 ** bit;
         if ((CLONE_NAMESPACE_FLAGS & flag) === 0) continue;
-        expect(evaluate(program, { nr: table.clone, arch: table.arch, arg0: fork | flag })).toBe(errnoOf(EPERM));
+        expect(evaluate(program, { nr: table.clone, arch: table.arch, arg0: fork | flag })).toBe(
+          errnoOf(EPERM),
+        );
       }
       expect(evaluate(program, { nr: table.clone3, arch: table.arch })).toBe(errnoOf(ENOSYS));
     });
@@ -106,7 +109,9 @@ describe('seccomp program', () => {
   const header = '/usr/include/x86_64-linux-gnu/asm/unistd_64.h';
   it.skipIf(!existsSync(header))('x86_64 numbers match the kernel headers installed here', () => {
     const text = readFileSync(header, 'utf8');
-    const numbers = new Map([...text.matchAll(/#define __NR_(\w+) (\d+)/g)].map((m) => [m[1]!, Number(m[2])]));
+    const numbers = new Map(
+      [...text.matchAll(/#define __NR_(\w+) (\d+)/g)].map((m) => [m[1]!, Number(m[2])]),
+    );
     const all = { ...X86_64_SYSCALLS.denied, clone: X86_64_SYSCALLS.clone, clone3: X86_64_SYSCALLS.clone3 };
     for (const [name, nr] of Object.entries(all)) expect(numbers.get(name), name).toBe(nr);
     expect(numbers.get('personality')).toBe(X86_64_SYSCALLS.personality);

@@ -243,7 +243,9 @@ function archRules(table: SyscallTable): BpfInstruction[] {
 }
 
 /** The whole program: dispatch on the architecture, then that architecture's rules. */
-export function buildSeccompProgram(tables: SyscallTable[] = [X86_64_SYSCALLS, AARCH64_SYSCALLS]): BpfInstruction[] {
+export function buildSeccompProgram(
+  tables: SyscallTable[] = [X86_64_SYSCALLS, AARCH64_SYSCALLS],
+): BpfInstruction[] {
   const program: BpfInstruction[] = [stmt(LD_W_ABS, OFFSET_ARCH)];
   for (const table of tables) {
     const rules = archRules(table);

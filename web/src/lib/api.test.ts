@@ -12,7 +12,11 @@ describe('errorMessage', () => {
     const body = {
       detail: [
         { loc: ['body', 'lang_version'], msg: 'unsupported version', type: 'value_error' },
-        { loc: ['body', 'script'], msg: 'String should have at most 50000 characters', type: 'string_too_long' },
+        {
+          loc: ['body', 'script'],
+          msg: 'String should have at most 50000 characters',
+          type: 'string_too_long',
+        },
       ],
     };
     expect(errorMessage(422, body)).toBe(

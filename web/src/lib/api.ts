@@ -53,7 +53,8 @@ function describeIssue(issue: ValidationIssue): string {
 
 /** Builds the user-facing message from a `{detail}` error body (string or 422 issue list). */
 export function errorMessage(status: number, body: unknown): string {
-  const detail = typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;
+  const detail =
+    typeof body === 'object' && body !== null ? (body as { detail?: unknown }).detail : undefined;
   if (typeof detail === 'string' && detail.trim()) return detail;
   if (Array.isArray(detail) && detail.length > 0) {
     return detail.map((issue: ValidationIssue) => describeIssue(issue)).join('; ');
@@ -72,12 +73,15 @@ export function errorMessage(status: number, body: unknown): string {
     case 429:
       return 'Too many requests. Please wait a moment.';
     default:
-      return status >= 500 ? `The server had a problem (HTTP ${status}).` : `Request failed (HTTP ${status}).`;
+      return status >= 500
+        ? `The server had a problem (HTTP ${status}).`
+        : `Request failed (HTTP ${status}).`;
   }
 }
 
 function retryAfterSeconds(response: Response, body: unknown): number | null {
-  const fromBody = typeof body === 'object' && body !== null ? (body as { retry_after?: unknown }).retry_after : null;
+  const fromBody =
+    typeof body === 'object' && body !== null ? (body as { retry_after?: unknown }).retry_after : null;
   if (typeof fromBody === 'number' && Number.isFinite(fromBody)) return fromBody;
   const header = Number(response.headers.get('Retry-After'));
   return Number.isFinite(header) && header > 0 ? header : null;
@@ -128,7 +132,13 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 
   let response: Response;
   try {
-    response = await fetch(url, { method, headers, body, credentials: 'same-origin', signal: options.signal });
+    response = await fetch(url, {
+      method,
+      headers,
+      body,
+      credentials: 'same-origin',
+      signal: options.signal,
+    });
   } catch (err) {
     if (err instanceof DOMException && err.name === 'AbortError') throw err;
     throw new ApiError(0, 'Cannot reach the server. Check your connection and try again.');
@@ -145,7 +155,11 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
   }
   if (!response.ok) {
     if (response.status === 401 && options.sessionRequired !== false) onUnauthorized?.();
-    throw new ApiError(response.status, errorMessage(response.status, parsed), retryAfterSeconds(response, parsed));
+    throw new ApiError(
+      response.status,
+      errorMessage(response.status, parsed),
+      retryAfterSeconds(response, parsed),
+    );
   }
   return parsed as T;
 }
@@ -153,7 +167,8 @@ export async function request<T>(path: string, options: RequestOptions = {}): Pr
 /** Text for any thrown value, for showing in the UI. */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
-    if (err.status === 429 && err.retryAfter) return `${err.message} Try again in ${Math.ceil(err.retryAfter)} s.`;
+    if (err.status === 429 && err.retryAfter)
+      return `${err.message} Try again in ${Math.ceil(err.retryAfter)} s.`;
     return err.message;
   }
   if (err instanceof Error) return err.message;

@@ -49,6 +49,7 @@ describe('applyEvent', () => {
   it('never moves a phase backwards, nor out of a terminal status', () => {
     expect(fold([frame('execution_started'), frame('status', { status: 'queued' })]).status).toBe('running');
     expect(fold([frame('execution_cancelled'), frame('execution_started')]).status).toBe('cancelled');
+    expect(fold([frame('execution_timeout'), frame('execution_failed')]).status).toBe('timeout');
   });
 
   it('appends output chunks to their own stream', () => {

@@ -59,7 +59,7 @@ export function runFromResult(result: ExecutionResult): RunState {
 /** Phases only move forward: a late or replayed frame must not turn "running" back into "queued". */
 function advance(current: ExecutionStatus, next: ExecutionStatus | null | undefined): ExecutionStatus {
   if (!next || !(next in PHASE_RANK)) return current;
-  
+  if (isTerminalStatus(current)) return current;
   return PHASE_RANK[next] >= PHASE_RANK[current] ? next : current;
 }
 

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { cpuMilliseconds, formatBytes, formatMs, formatRelative, peakMemoryMiB } from './format';
 
-const usage = { execution_time_wall_seconds: 0.5, cpu_time_jiffies: 12, clk_tck_hertz: 100, peak_memory_kb: 10240 };
+const usage = {
+  execution_time_wall_seconds: 0.5,
+  cpu_time_jiffies: 12,
+  clk_tck_hertz: 100,
+  peak_memory_kb: 10240,
+};
 
 describe('format', () => {
   it('prefers exact CPU seconds and falls back to jiffies / clock ticks', () => {
