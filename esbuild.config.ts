@@ -20,12 +20,18 @@ const common: BuildOptions = {
   // Native addon: loaded from node_modules at run time.
   external: ['better-sqlite3'],
   // ESM bundles still meet CommonJS dependencies that call require().
-  banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+  },
   logLevel: 'warning',
   metafile: true,
 };
 
-async function bundle(name: string, outfile: string, entry: BuildOptions): Promise<{ name: string; bytes: number }> {
+async function bundle(
+  name: string,
+  outfile: string,
+  entry: BuildOptions,
+): Promise<{ name: string; bytes: number }> {
   await build({ ...common, ...entry, outfile });
   return { name, bytes: statSync(outfile).size };
 }
@@ -52,9 +58,18 @@ for (const definition of FUNCTIONS) {
 
 const started = performance.now();
 const results = await Promise.all([
-  bundle('embedded', path.join(root, 'dist/embedded.mjs'), { entryPoints: [path.join(root, 'shared/platform/embedded-main.ts')] }),
-  ...FUNCTIONS.map((f) => bundle(f.name, path.join(root, `dist/functions/${f.name}.mjs`), functionEntry(f.name, exportNames[f.name]!))),
+  bundle('embedded', path.join(root, 'dist/embedded.mjs'), {
+    entryPoints: [path.join(root, 'shared/platform/embedded-main.ts')],
+  }),
+  ...FUNCTIONS.map((f) =>
+    bundle(
+      f.name,
+      path.join(root, `dist/functions/${f.name}.mjs`),
+      functionEntry(f.name, exportNames[f.name]!),
+    ),
+  ),
 ]);
 const width = Math.max(...results.map((r) => r.name.length));
-for (const { name, bytes } of results) console.log(`${name.padEnd(width)}  ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
+for (const { name, bytes } of results)
+  console.log(`${name.padEnd(width)}  ${(bytes / 1024).toFixed(1).padStart(8)} KiB`);
 console.log(`built ${results.length} bundles in ${Math.round(performance.now() - started)} ms`);

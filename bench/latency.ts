@@ -23,7 +23,8 @@ const percentile = (values: number[], p: number) => {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 };
-const fmt = (values: number[]) => `p50 ${percentile(values, 50).toFixed(1)} ms  p99 ${percentile(values, 99).toFixed(1)} ms  (n=${values.length})`;
+const fmt = (values: number[]) =>
+  `p50 ${percentile(values, 50).toFixed(1)} ms  p99 ${percentile(values, 99).toFixed(1)} ms  (n=${values.length})`;
 
 function rssMiB(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -113,7 +114,9 @@ try {
   console.log(`submit → result_stored frame      ${fmt(totals)}`);
   console.log(`sandboxed process wall time       ${fmt(sandboxed)}`);
   console.log(`platform overhead (difference)    ${fmt(overhead)}`);
-  console.log(`ratio to plain spawn (p50)        ${(percentile(totals, 50) / percentile(plain, 50)).toFixed(2)}x`);
+  console.log(
+    `ratio to plain spawn (p50)        ${(percentile(totals, 50) / percentile(plain, 50)).toFixed(2)}x`,
+  );
 
   console.log(`\n== sustained: ${RATE} executions/s for ${SECONDS} s`);
   const latencies: number[] = [];
@@ -142,7 +145,9 @@ try {
   await Promise.all(inflight);
   clearInterval(sampler);
   const elapsed = (performance.now() - start) / 1000;
-  console.log(`completed ${latencies.length}/${RATE * SECONDS} in ${elapsed.toFixed(1)} s, failures: ${failures.length}`);
+  console.log(
+    `completed ${latencies.length}/${RATE * SECONDS} in ${elapsed.toFixed(1)} s, failures: ${failures.length}`,
+  );
   if (failures.length) console.log(`first failures: ${failures.slice(0, 3).join(' | ')}`);
   console.log(`latency under load                ${fmt(latencies)}`);
   console.log(`server peak RSS                   ${peakRss.toFixed(0)} MiB`);

@@ -3,9 +3,9 @@
  * sandbox, the lifecycle events and the stored result, for each kind of ending.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionResult } from '../shared/domain/execution';
 import type { ExecutionFrame } from '../functions/stream-sse/frames';
-import { authHeaders, registerAndLogin, type RequestableApp, type TestSession } from './support/http';
+import type { ExecutionResult } from '../shared/domain/execution';
+import { authHeaders, type RequestableApp, registerAndLogin, type TestSession } from './support/http';
 import { type RunningServer, startTestServer } from './support/server';
 import { frameData, readSse, type SseFrame } from './support/sse';
 
@@ -39,7 +39,8 @@ async function submit(script: string, extra: Record<string, unknown> = {}): Prom
   return body.execution_id;
 }
 
-const isEnd = (frame: SseFrame) => ['result_stored', 'result_failed'].includes(frameData<ExecutionFrame>(frame).event_type);
+const isEnd = (frame: SseFrame) =>
+  ['result_stored', 'result_failed'].includes(frameData<ExecutionFrame>(frame).event_type);
 
 async function stream(executionId: string, options: Parameters<typeof readSse>[1] = {}) {
   return readSse(`${server.baseUrl}/api/v1/events/executions/${executionId}`, {
@@ -69,11 +70,19 @@ const output = (frames: (ExecutionFrame & { id?: string })[], stream: 'stdout' |
 
 describe('execution flow (embedded, real sandbox)', () => {
   it('runs a script and streams every phase, live output and the stored result', async () => {
-    const { frames, result } = await run('import sys\nprint("hello from the sandbox")\nprint("oops", file=sys.stderr)');
+    const { frames, result } = await run(
+      'import sys\nprint("hello from the sandbox")\nprint("oops", file=sys.stderr)',
+    );
     expect(frames[0]).toMatchObject({ event_type: 'status', id: '0' });
     expect(['queued', 'scheduled', 'running', 'completed']).toContain(frames[0]!.status);
     const types = frames.map((f) => f.event_type);
-    for (const type of ['execution_requested', 'pod_created', 'execution_started', 'execution_completed', 'result_stored']) {
+    for (const type of [
+      'execution_requested',
+      'pod_created',
+      'execution_started',
+      'execution_completed',
+      'result_stored',
+    ]) {
       expect(types).toContain(type);
     }
     expect(types.indexOf('pod_created')).toBeLessThan(types.indexOf('execution_started'));
@@ -83,7 +92,12 @@ describe('execution flow (embedded, real sandbox)', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(output(frames, 'stdout')).toBe('hello from the sandbox\n');
     expect(output(frames, 'stderr')).toBe('oops\n');
-    expect(result).toMatchObject({ status: 'completed', exit_code: 0, stdout: 'hello from the sandbox\n', stderr: 'oops\n' });
+    expect(result).toMatchObject({
+      status: 'completed',
+      exit_code: 0,
+      stdout: 'hello from the sandbox\n',
+      stderr: 'oops\n',
+    });
     expect(result.resource_usage!.peak_memory_kb).toBeGreaterThan(1000);
     expect(result.resource_usage!.execution_time_wall_seconds).toBeGreaterThan(0);
     expect(result.queued_ms).not.toBeNull();
@@ -92,7 +106,12 @@ describe('execution flow (embedded, real sandbox)', () => {
 
   it('a non-zero exit fails as a script error with its exit code', async () => {
     const { result } = await run('import sys\nprint("bye")\nsys.exit(3)');
-    expect(result).toMatchObject({ status: 'failed', error_type: 'script_error', exit_code: 3, stdout: 'bye\n' });
+    expect(result).toMatchObject({
+      status: 'failed',
+      error_type: 'script_error',
+      exit_code: 3,
+      stdout: 'bye\n',
+    });
   });
 
   it('the wall-clock deadline ends the run as timeout', async () => {
@@ -109,10 +128,15 @@ describe('execution flow (embedded, real sandbox)', () => {
   });
 
   it('an output flood is capped with head and tail kept and the total counted', async () => {
-    const script = 'import sys\nsys.stdout.write("HEAD" + "x" * 2_000_000 + "TAIL")\nprint("done", file=sys.stderr)';
+    const script =
+      'import sys\nsys.stdout.write("HEAD" + "x" * 2_000_000 + "TAIL")\nprint("done", file=sys.stderr)';
     const { result } = await run(script);
     expect(result.status).toBe('completed');
-    expect(result.output).toMatchObject({ stdout_truncated: true, stdout_bytes: 2_000_008, stderr_truncated: false });
+    expect(result.output).toMatchObject({
+      stdout_truncated: true,
+      stdout_bytes: 2_000_008,
+      stderr_truncated: false,
+    });
     expect(result.stdout!.startsWith('HEAD')).toBe(true);
     expect(result.stdout!.endsWith('TAIL')).toBe(true);
     expect(Buffer.byteLength(result.stdout!)).toBeLessThan(64 * 1024 + 200);
@@ -131,7 +155,7 @@ describe('execution flow (embedded, real sandbox)', () => {
     const port = new URL(server.baseUrl).port;
     const script = [
       'import socket',
-      'for target in [("127.0.0.1", ' + port + '), ("1.1.1.1", 53)]:',
+      `for target in [("127.0.0.1", ${port}), ("1.1.1.1", 53)]:`,
       '    try:',
       '        socket.create_connection(target, timeout=2)',
       '        print("connected", target)',
@@ -163,7 +187,10 @@ describe('execution flow (embedded, real sandbox)', () => {
       },
     });
     const response = await cancelled!;
-    expect(await response.json()).toMatchObject({ status: 'cancellation_requested', execution_id: executionId });
+    expect(await response.json()).toMatchObject({
+      status: 'cancellation_requested',
+      execution_id: executionId,
+    });
     const last = frameData<ExecutionFrame>(frames.at(-1)!);
     expect(last.event_type).toBe('result_stored');
     expect(last.result).toMatchObject({ status: 'cancelled' });
@@ -175,13 +202,17 @@ describe('execution flow (embedded, real sandbox)', () => {
   });
 
   it('a reconnect with Last-Event-ID resumes with no gap and no duplicate', async () => {
-    const executionId = await submit('import time\nfor i in range(6):\n    print(i, flush=True)\n    time.sleep(0.15)');
+    const executionId = await submit(
+      'import time\nfor i in range(6):\n    print(i, flush=True)\n    time.sleep(0.15)',
+    );
     const first = await stream(executionId, {
       until: (frame) => frameData<ExecutionFrame>(frame).event_type === 'execution_output',
     });
     expect(first.closedByServer).toBe(false);
     const lastId = first.frames.at(-1)!.id!;
-    const second = await stream(executionId, { headers: { Cookie: session.cookie, 'Last-Event-ID': lastId } });
+    const second = await stream(executionId, {
+      headers: { Cookie: session.cookie, 'Last-Event-ID': lastId },
+    });
     expect(frameData<ExecutionFrame>(second.frames[0]!)).toMatchObject({ event_type: 'status' });
     expect(second.frames[0]!.id).toBe(lastId);
 
@@ -196,7 +227,9 @@ describe('execution flow (embedded, real sandbox)', () => {
       .join('');
     expect(text).toBe('0\n1\n2\n3\n4\n5\n');
     // Nothing the store holds for this execution was skipped.
-    const stored = await client.request(`/api/v1/executions/${executionId}/events?limit=1000`, { headers: authHeaders(session) });
+    const stored = await client.request(`/api/v1/executions/${executionId}/events?limit=1000`, {
+      headers: authHeaders(session),
+    });
     const events = (await stored.json()) as { event_type: string }[];
     const visible = events.filter((e) => e.event_type !== 'pod_terminated');
     expect(seen.length).toBe(visible.length);

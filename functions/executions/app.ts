@@ -186,8 +186,9 @@ export function createExecutionsApp(platform: Platform) {
     const { config } = platform;
     const supported: Record<string, { versions: string[]; file_ext: string }> = {};
     for (const runtime of platform.sandbox.runtimes()) {
-      const entry = (supported[runtime.language] ??= { versions: [], file_ext: runtime.fileExt });
+      const entry = supported[runtime.language] ?? { versions: [], file_ext: runtime.fileExt };
       entry.versions.push(runtime.version);
+      supported[runtime.language] = entry;
     }
     c.header('Cache-Control', 'public, max-age=300');
     return c.json({

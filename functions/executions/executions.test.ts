@@ -26,17 +26,28 @@ afterAll(async () => {
 
 async function queued(script = 'print(1)', session = owner): Promise<string> {
   const user = (await platform.store.users.findById(session.userId))!;
-  const { execution_id } = await submitExecution(platform, user, { script, lang: 'python', lang_version: undefined, stdin: '' });
+  const { execution_id } = await submitExecution(platform, user, {
+    script,
+    lang: 'python',
+    lang_version: undefined,
+    stdin: '',
+  });
   return execution_id;
 }
 
 async function finished(status: 'completed' | 'failed' = 'completed'): Promise<string> {
   const id = await queued();
-  await platform.store.executions.transition(id, ['queued'], { status, exit_code: 0, stdout: 'out', updated_at: new Date().toISOString() });
+  await platform.store.executions.transition(id, ['queued'], {
+    status,
+    exit_code: 0,
+    stdout: 'out',
+    updated_at: new Date().toISOString(),
+  });
   return id;
 }
 
-const get = (path: string, session?: TestSession) => app.request(path, { headers: session ? authHeaders(session) : {} });
+const get = (path: string, session?: TestSession) =>
+  app.request(path, { headers: session ? authHeaders(session) : {} });
 const post = (path: string, session: TestSession, body?: unknown, csrf = true) =>
   app.request(path, {
     method: 'POST',
@@ -53,7 +64,13 @@ describe('GET /executions/{id}/result', () => {
     for (const session of [owner, admin]) {
       const response = await get(`/api/v1/executions/${id}/result`, session);
       expect(response.status).toBe(200);
-      expect(await response.json()).toMatchObject({ execution_id: id, status: 'completed', stdout: 'out', lang: 'python', priority: 'normal' });
+      expect(await response.json()).toMatchObject({
+        execution_id: id,
+        status: 'completed',
+        stdout: 'out',
+        lang: 'python',
+        priority: 'normal',
+      });
     }
   });
 
@@ -76,7 +93,11 @@ describe('POST /executions/{id}/cancel', () => {
     const body = (await response.json()) as { status: string; event_id: string };
     expect(body.status).toBe('cancellation_requested');
     const stored = await platform.store.events.get(body.event_id);
-    expect(stored?.event).toMatchObject({ event_type: 'execution_cancelled', cancelled_by: owner.userId, reason: 'changed my mind' });
+    expect(stored?.event).toMatchObject({
+      event_type: 'execution_cancelled',
+      cancelled_by: owner.userId,
+      reason: 'changed my mind',
+    });
   });
 
   it('accepts an empty body, refuses finished executions and reports an earlier cancel', async () => {
@@ -85,8 +106,13 @@ describe('POST /executions/{id}/cancel', () => {
     expect(done.status).toBe(400);
     expect(await done.json()).toMatchObject({ detail: 'Cannot cancel an execution in status completed' });
     const id = await queued();
-    await platform.store.executions.transition(id, ['queued'], { status: 'cancelled', updated_at: new Date().toISOString() });
-    expect(await (await post(`/api/v1/executions/${id}/cancel`, owner)).json()).toMatchObject({ status: 'already_cancelled' });
+    await platform.store.executions.transition(id, ['queued'], {
+      status: 'cancelled',
+      updated_at: new Date().toISOString(),
+    });
+    expect(await (await post(`/api/v1/executions/${id}/cancel`, owner)).json()).toMatchObject({
+      status: 'already_cancelled',
+    });
   });
 
   it('guards ownership, CSRF and the body', async () => {
@@ -120,10 +146,14 @@ describe('GET /executions/{id}/events', () => {
   it('lists the stored events oldest first, filtered by type', async () => {
     const id = await queued();
     await post(`/api/v1/executions/${id}/cancel`, owner);
-    const all = (await (await get(`/api/v1/executions/${id}/events`, owner)).json()) as { event_type: string }[];
+    const all = (await (await get(`/api/v1/executions/${id}/events`, owner)).json()) as {
+      event_type: string;
+    }[];
     expect(all.map((e) => e.event_type)).toEqual(['execution_requested', 'execution_cancelled']);
     const filtered = await get(`/api/v1/executions/${id}/events?event_types=execution_cancelled`, owner);
-    expect(((await filtered.json()) as { event_type: string }[]).map((e) => e.event_type)).toEqual(['execution_cancelled']);
+    expect(((await filtered.json()) as { event_type: string }[]).map((e) => e.event_type)).toEqual([
+      'execution_cancelled',
+    ]);
   });
 
   it('validates its query and ownership', async () => {
@@ -139,7 +169,10 @@ describe('GET /user/executions', () => {
     const session = await registerAndLogin(createAuthApp(platform));
     const ids = [];
     for (let i = 0; i < 5; i++) ids.push(await queued(`print(${i})`, session));
-    await platform.store.executions.transition(ids[0]!, ['queued'], { status: 'completed', updated_at: new Date().toISOString() });
+    await platform.store.executions.transition(ids[0]!, ['queued'], {
+      status: 'completed',
+      updated_at: new Date().toISOString(),
+    });
     const first = (await (await get('/api/v1/user/executions?limit=2', session)).json()) as {
       executions: { execution_id: string; created_at: string }[];
       total: number;
@@ -157,7 +190,9 @@ describe('GET /user/executions', () => {
     expect(pages.map((e) => e.execution_id).sort()).toEqual([...ids].sort());
     const times = pages.map((e) => e.created_at);
     expect(times).toEqual([...times].sort().reverse());
-    const completed = (await (await get('/api/v1/user/executions?status=completed', session)).json()) as { total: number };
+    const completed = (await (await get('/api/v1/user/executions?status=completed', session)).json()) as {
+      total: number;
+    };
     expect(completed.total).toBe(1);
   });
 
@@ -172,15 +207,24 @@ describe('GET /user/executions', () => {
 describe('DELETE /executions/{id}', () => {
   it('lets only an admin delete, cancelling the run first', async () => {
     const id = await queued();
-    const asOwner = await app.request(`/api/v1/executions/${id}`, { method: 'DELETE', headers: authHeaders(owner) });
+    const asOwner = await app.request(`/api/v1/executions/${id}`, {
+      method: 'DELETE',
+      headers: authHeaders(owner),
+    });
     expect(asOwner.status).toBe(403);
-    const asAdmin = await app.request(`/api/v1/executions/${id}`, { method: 'DELETE', headers: authHeaders(admin) });
+    const asAdmin = await app.request(`/api/v1/executions/${id}`, {
+      method: 'DELETE',
+      headers: authHeaders(admin),
+    });
     expect(asAdmin.status).toBe(200);
     expect(await asAdmin.json()).toEqual({ message: 'Execution deleted successfully', execution_id: id });
     expect(await platform.store.executions.get(id)).toBeNull();
     const events = await platform.store.events.listByAggregate(id, { eventTypes: ['execution_cancelled'] });
     expect(events).toHaveLength(1);
-    const again = await app.request(`/api/v1/executions/${id}`, { method: 'DELETE', headers: authHeaders(admin) });
+    const again = await app.request(`/api/v1/executions/${id}`, {
+      method: 'DELETE',
+      headers: authHeaders(admin),
+    });
     expect(again.status).toBe(404);
   });
 });
@@ -189,7 +233,9 @@ describe('catalogue', () => {
   it('serves examples and limits for the runtimes this host has, cacheably and without a session', async () => {
     const examples = await get('/api/v1/example-scripts');
     expect(examples.headers.get('cache-control')).toBe('public, max-age=600');
-    expect(((await examples.json()) as { scripts: Record<string, string> }).scripts.python).toContain('print');
+    expect(((await examples.json()) as { scripts: Record<string, string> }).scripts.python).toContain(
+      'print',
+    );
     const limits = (await (await get('/api/v1/k8s-limits')).json()) as {
       supported_runtimes: Record<string, { versions: string[]; file_ext: string }>;
       execution_timeout: number;

@@ -1,6 +1,7 @@
 /** monitor: classifies each ended sandbox and publishes exactly one terminal execution event for it. */
-import { cloudEventSink } from '../../shared/http/cloudevent-sink';
+
 import type { DomainEvent } from '../../shared/events/schemas';
+import { cloudEventSink } from '../../shared/http/cloudevent-sink';
 import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import { classifyTermination } from './classify';

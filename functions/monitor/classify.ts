@@ -2,8 +2,9 @@
  * Turns what the sandbox reports into the execution's outcome. Pure: the same report always gives
  * the same event fields, which is what makes monitor safe to run twice.
  */
-import type { EventOf } from '../../shared/events/schemas';
+
 import type { EventFields } from '../../shared/events/publisher';
+import type { EventOf } from '../../shared/events/schemas';
 
 type Terminated = EventOf<'pod_terminated'>;
 export type Outcome =

@@ -3,6 +3,8 @@
  * reports its life as events: `pod_created` (scheduled), `execution_started` (running), live
  * `execution_output`, and `pod_terminated` with the raw outcome for monitor to classify.
  */
+
+import * as v from 'valibot';
 import { bytes, millicores } from '../../shared/config/config';
 import type { EventContext } from '../../shared/events/publisher';
 import type { DomainEvent, EventOf } from '../../shared/events/schemas';
@@ -11,7 +13,6 @@ import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import type { SandboxLimits, SandboxOutcome, SandboxRun } from '../../shared/sandbox/port';
 import { ExecutionScheduler, type Job } from './scheduler';
-import * as v from 'valibot';
 
 type Requested = EventOf<'execution_requested'>;
 interface RunJob extends Job {
@@ -43,7 +44,7 @@ export function createRunPodApp(platform: Platform) {
 
   async function runExecution({ request }: RunJob): Promise<void> {
     const current = await platform.store.executions.get(request.execution_id);
-    if (!current || current.status !== 'queued') {
+    if (current?.status !== 'queued') {
       cancelledEarly.delete(request.execution_id);
       return; // cancelled or deleted while waiting
     }

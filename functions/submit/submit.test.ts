@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { authHeaders, registerAndLogin, type TestSession } from '../../test/support/http';
 import { createTestPlatform, type TestPlatform } from '../../test/support/platform';
-import { createSubmitApp } from './app';
 import { createAuthApp } from '../auth/app';
+import { createSubmitApp } from './app';
 
 let platform: TestPlatform;
 let app: ReturnType<typeof createSubmitApp>;
@@ -33,10 +33,19 @@ describe('POST /api/v1/execute', () => {
     const body = (await response.json()) as { execution_id: string; status: string };
     expect(body.status).toBe('queued');
     const record = await platform.store.executions.get(body.execution_id);
-    expect(record).toMatchObject({ user_id: session.userId, script: 'print(1)', status: 'queued', lang: 'python' });
+    expect(record).toMatchObject({
+      user_id: session.userId,
+      script: 'print(1)',
+      status: 'queued',
+      lang: 'python',
+    });
     const events = await platform.store.events.listByAggregate(body.execution_id);
     expect(events.map((e) => e.event.event_type)).toEqual(['execution_requested']);
-    expect(events[0]!.event).toMatchObject({ script: 'print(1)', language: 'python', metadata: { user_id: session.userId } });
+    expect(events[0]!.event).toMatchObject({
+      script: 'print(1)',
+      language: 'python',
+      metadata: { user_id: session.userId },
+    });
   });
 
   it('uses the newest installed version when none is given', async () => {
@@ -57,7 +66,11 @@ describe('POST /api/v1/execute', () => {
     ['an empty script', { script: '' }, 'script must not be empty'],
     ['a script over 50,000 characters', { script: 'x'.repeat(50_001) }, 'at most 50,000 characters'],
     ['an unknown language', { script: 'x', lang: 'cobol' }, "Unsupported language 'cobol'"],
-    ['an unknown version', { script: 'x', lang: 'python', lang_version: '2.7' }, "Unsupported python version '2.7'"],
+    [
+      'an unknown version',
+      { script: 'x', lang: 'python', lang_version: '2.7' },
+      "Unsupported python version '2.7'",
+    ],
     ['a script that is not a string', { script: 42 }, 'script must be a string'],
   ])('rejects %s with 422 and says what is wrong', async (_name, body, message) => {
     const response = await post(body);
@@ -73,7 +86,9 @@ describe('POST /api/v1/execute', () => {
   it('replays the first response for a repeated Idempotency-Key and refuses the key for another body', async () => {
     const key = `key-${Date.now()}`;
     const headers = authHeaders(session, { 'Idempotency-Key': key });
-    const first = (await (await post({ script: 'print("once")' }, headers)).json()) as { execution_id: string };
+    const first = (await (await post({ script: 'print("once")' }, headers)).json()) as {
+      execution_id: string;
+    };
     const second = await post({ script: 'print("once")' }, headers);
     expect(second.status).toBe(200);
     expect(((await second.json()) as { execution_id: string }).execution_id).toBe(first.execution_id);
@@ -82,11 +97,16 @@ describe('POST /api/v1/execute', () => {
 
     const reused = await post({ script: 'print("other")' }, headers);
     expect(reused.status).toBe(422);
-    expect(await reused.json()).toMatchObject({ detail: 'Idempotency-Key was already used with a different request body' });
+    expect(await reused.json()).toMatchObject({
+      detail: 'Idempotency-Key was already used with a different request body',
+    });
   });
 
   it('rejects a malformed Idempotency-Key', async () => {
-    const response = await post({ script: 'x' }, authHeaders(session, { 'Idempotency-Key': 'k'.repeat(300) }));
+    const response = await post(
+      { script: 'x' },
+      authHeaders(session, { 'Idempotency-Key': 'k'.repeat(300) }),
+    );
     expect(response.status).toBe(422);
     expect(JSON.stringify(await response.json())).toContain('Idempotency-Key');
   });

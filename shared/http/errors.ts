@@ -75,7 +75,8 @@ export function validate<S extends v.GenericSchema>(
 /** Reads a JSON body, answering 422 for malformed JSON instead of failing. */
 export async function readJson(c: Context): Promise<unknown> {
   const text = await c.req.text();
-  if (text.trim() === '') throw new ValidationFailed([{ loc: ['body'], msg: 'Request body is required', type: 'missing' }]);
+  if (text.trim() === '')
+    throw new ValidationFailed([{ loc: ['body'], msg: 'Request body is required', type: 'missing' }]);
   try {
     return JSON.parse(text);
   } catch (error) {
@@ -95,7 +96,10 @@ export function errorResponse(error: unknown, c: Context, log?: (e: unknown) => 
   }
   // Hono's own HTTPException (e.g. from the body-limit middleware) carries its response.
   if (error instanceof HTTPException && error.status < 500) {
-    return c.json({ detail: error.message || 'Bad request', type: HttpError.typeFor(error.status) }, error.status);
+    return c.json(
+      { detail: error.message || 'Bad request', type: HttpError.typeFor(error.status) },
+      error.status,
+    );
   }
   log?.(error);
   return c.json({ detail: 'Internal server error', type: 'InternalError' }, 500);

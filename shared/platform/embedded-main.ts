@@ -21,11 +21,18 @@ async function main(): Promise<void> {
   const platform = await createEmbeddedPlatform(config);
   const { log } = platform;
   const sandbox = await platform.sandbox.check();
-  if (sandbox.ready) log.info('sandbox ready', { backend: platform.sandbox.backend, features: sandbox.features });
-  else log.error('SANDBOX UNAVAILABLE: scripts will be refused until this is fixed', { problem: sandbox.problem });
+  if (sandbox.ready)
+    log.info('sandbox ready', { backend: platform.sandbox.backend, features: sandbox.features });
+  else
+    log.error('SANDBOX UNAVAILABLE: scripts will be refused until this is fixed', {
+      problem: sandbox.problem,
+    });
   log.info('runtimes', { runtimes: platform.sandbox.runtimes().map((r) => `${r.language} ${r.version}`) });
 
-  const accounts = await ensureBootstrapAccounts(platform, { demo: config.DEMO_ACCOUNT, dataDir: path.resolve(config.DATA_DIR) });
+  const accounts = await ensureBootstrapAccounts(platform, {
+    demo: config.DEMO_ACCOUNT,
+    dataDir: path.resolve(config.DATA_DIR),
+  });
 
   const app = createEmbeddedServer(platform, FUNCTIONS, { webRoot: config.WEB_ROOT });
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {

@@ -28,8 +28,11 @@ export function createEmbeddedServer(
 
   const root = new Hono();
   root.all('/api/*', (c) => {
-    const target = deployed.find(({ definition }) => definition.routes.some((prefix) => routeMatches(prefix, c.req.path)));
-    if (!target) return c.json({ detail: `Not found: ${c.req.method} ${c.req.path}`, type: 'NotFoundError' }, 404);
+    const target = deployed.find(({ definition }) =>
+      definition.routes.some((prefix) => routeMatches(prefix, c.req.path)),
+    );
+    if (!target)
+      return c.json({ detail: `Not found: ${c.req.method} ${c.req.path}`, type: 'NotFoundError' }, 404);
     return target.app.fetch(c.req.raw, c.env);
   });
   root.get('/health/liveness', (c) => c.json({ status: 'ok' }));

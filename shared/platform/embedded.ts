@@ -46,7 +46,10 @@ function loadSecretKey(config: Config, dataDir: string): string {
   }
 }
 
-export async function createEmbeddedPlatform(config: Config, options: EmbeddedOptions = {}): Promise<EmbeddedPlatform> {
+export async function createEmbeddedPlatform(
+  config: Config,
+  options: EmbeddedOptions = {},
+): Promise<EmbeddedPlatform> {
   const dataDir = path.resolve(config.DATA_DIR);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const log = options.log ?? createLogger(config.LOG_LEVEL, { service: 'integr8scode' });
@@ -54,9 +57,19 @@ export async function createEmbeddedPlatform(config: Config, options: EmbeddedOp
   const store = openSqliteStore(databaseFile);
   const kv = new SqliteKeyValueStore(databaseFile);
   const fanout = new InProcessFanout({ logger: log.child({ component: 'fanout' }) });
-  const bus = new InProcessBus({ deadLetters: store.deadLetters, log: log.child({ component: 'bus' }), policy: options.delivery });
+  const bus = new InProcessBus({
+    deadLetters: store.deadLetters,
+    log: log.child({ component: 'bus' }),
+    policy: options.delivery,
+  });
   const now = options.now ?? (() => new Date());
-  const events = new EventPublisher(store.events, fanout, bus, { name: 'integr8scode', version: SERVICE_VERSION }, now);
+  const events = new EventPublisher(
+    store.events,
+    fanout,
+    bus,
+    { name: 'integr8scode', version: SERVICE_VERSION },
+    now,
+  );
   const sandbox =
     options.sandbox ??
     (await createLocalSandbox({

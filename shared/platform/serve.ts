@@ -22,7 +22,11 @@ export async function serveFunction(definition: FunctionDefinition): Promise<voi
   const platform = await createEmbeddedPlatform(config);
   const app = definition.createApp(platform);
   if (definition.triggers.length > 0) {
-    platform.bus.subscribe({ name: definition.name, eventTypes: definition.triggers, deliver: async (r) => app.fetch(r) });
+    platform.bus.subscribe({
+      name: definition.name,
+      eventTypes: definition.triggers,
+      deliver: async (r) => app.fetch(r),
+    });
   }
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
     platform.log.info('listening', { function: definition.name, port: info.port }),

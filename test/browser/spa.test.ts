@@ -26,7 +26,8 @@ describe('single-page app in a real browser', { timeout: 180_000 }, () => {
 
   beforeAll(async () => {
     if (!baseUrl) {
-      if (!existsSync(`${WEB_ROOT}/index.html`)) throw new Error('web/dist is missing: run `npm run build:web` first');
+      if (!existsSync(`${WEB_ROOT}/index.html`))
+        throw new Error('web/dist is missing: run `npm run build:web` first');
       server = await startTestServer({}, WEB_ROOT);
       baseUrl = server.baseUrl;
     }

@@ -3,7 +3,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../../shared/config/config';
-import { createEmbeddedPlatform, type EmbeddedOptions, type EmbeddedPlatform } from '../../shared/platform/embedded';
+import {
+  createEmbeddedPlatform,
+  type EmbeddedOptions,
+  type EmbeddedPlatform,
+} from '../../shared/platform/embedded';
 
 export type TestPlatform = EmbeddedPlatform;
 

@@ -11,7 +11,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, webRoot?: string): Promise<RunningServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  webRoot?: string,
+): Promise<RunningServer> {
   const platform = await createTestPlatform({ COOKIE_SECURE: 'false', ...env });
   const app = createEmbeddedServer(platform, FUNCTIONS, { webRoot });
   const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
@@ -22,7 +25,7 @@ export async function startTestServer(env: Record<string, string> = {}, webRoot?
     baseUrl: `http://127.0.0.1:${port}`,
     platform,
     async close() {
-      (server as import("node:http").Server).closeAllConnections();
+      (server as import('node:http').Server).closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await platform.close();
     },

@@ -30,19 +30,30 @@ export async function readSse(
 ): Promise<SseResult> {
   const started = performance.now();
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new Error(`SSE read timed out: ${url}`)), options.timeoutMs ?? 15_000);
+  const timer = setTimeout(
+    () => controller.abort(new Error(`SSE read timed out: ${url}`)),
+    options.timeoutMs ?? 15_000,
+  );
   const frames: SseFrame[] = [];
   const comments: string[] = [];
   let stop = false;
   try {
-    const response = await fetch(url, { headers: { Accept: 'text/event-stream', ...options.headers }, signal: controller.signal });
+    const response = await fetch(url, {
+      headers: { Accept: 'text/event-stream', ...options.headers },
+      signal: controller.signal,
+    });
     if (!response.ok || !response.body) {
       await response.body?.cancel();
       return { status: response.status, frames, closedByServer: true, comments };
     }
     const parser = createParser({
       onEvent(message: EventSourceMessage) {
-        const frame = { id: message.id, event: message.event, data: message.data, at: performance.now() - started };
+        const frame = {
+          id: message.id,
+          event: message.event,
+          data: message.data,
+          at: performance.now() - started,
+        };
         frames.push(frame);
         options.onFrame?.(frame);
         if (options.until?.(frame, frames)) stop = true;
