@@ -3,7 +3,7 @@
  *  1. submit → final SSE frame latency for hello-world Python (p50/p99), the sandboxed process's own wall
  *     time, and the platform's overhead (the difference), beside a plain `python3` spawn as a baseline;
  *  2. a sustained rate (default 20 executions/s for 60 s): failures, latency and the server's peak RSS.
- * Run: `npm run build:functions && npx tsx bench/latency.ts` (RATE, SECONDS and SAMPLES override).
+ * Run: `npm run build:functions && npx tsx bench/latency.ts` (BENCH_RATE, BENCH_SECONDS and BENCH_SAMPLES override).
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -13,9 +13,9 @@ import type { ExecutionResult } from '../shared/domain/execution';
 import { authHeaders, registerAndLogin } from '../test/support/http';
 import { readSse } from '../test/support/sse';
 
-const SAMPLES = Number(process.env.SAMPLES ?? 100);
-const RATE = Number(process.env.RATE ?? 20);
-const SECONDS = Number(process.env.SECONDS ?? 60);
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 100);
+const RATE = Number(process.env.BENCH_RATE ?? 20);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 60);
 const PORT = 18_000 + Math.floor(Math.random() * 1000);
 const base = `http://127.0.0.1:${PORT}`;
 

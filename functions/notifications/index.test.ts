@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { NotificationRecord } from '../../shared/domain/notification';
 import { routeMatches } from '../../shared/platform/function';
 import { authHeaders, type RequestableApp, registerAndLogin } from '../../test/support/http';
@@ -18,7 +18,9 @@ let app: App;
 let alice: Session;
 let bob: Session;
 
-beforeEach(async () => {
+// Signing up hashes a password, which is slow on purpose: the accounts are made once and the inboxes
+// emptied before every test instead.
+beforeAll(async () => {
   platform = await createTestPlatform();
   app = notificationsFunction.createApp(platform);
   // Accounts come from the auth function, routed by path prefix as the gateway does.
@@ -31,7 +33,14 @@ beforeEach(async () => {
   bob = await registerAndLogin(gateway);
 });
 
-afterEach(async () => {
+beforeEach(async () => {
+  for (const { userId } of [alice, bob]) {
+    const { items } = await platform.store.notifications.list(userId, {}, { limit: 1000, offset: 0 });
+    for (const item of items) await platform.store.notifications.delete(userId, item.notification_id);
+  }
+});
+
+afterAll(async () => {
   await platform.close();
 });
 

@@ -131,7 +131,7 @@ export function inAppNotification(
     notification_id: uuidV5(`${userId}:${sourceEventId}`, NOTIFICATION_NAMESPACE),
     user_id: userId,
     channel: 'in_app',
-    // Storing it is the in-app delivery: the inbox reads from the store, the live push is a bonus.
+    // Storing it is the in-app delivery: the inbox reads from the store; the live push only makes it appear at once.
     status: 'delivered',
     created_at: now.toISOString(),
     read_at: null,
@@ -142,13 +142,13 @@ export function inAppNotification(
 /**
  * Stores the owner's notification, pushes it to their open streams and announces it. Every step is
  * safe to repeat, so a failure anywhere is answered by redelivery rather than by a lost notification.
- * Returns the stored notification, or null when the user deleted it before a redelivery arrived.
+ * A redelivery that finds the notification already deleted by its user does nothing.
  */
 export async function notifyExecutionOwner(
   platform: Platform,
   event: TerminalEvent,
   context: SinkContext = {},
-): Promise<NotificationRecord | null> {
+): Promise<void> {
   const execution = await platform.store.executions.get(event.execution_id);
   // Executions are stored before their first event is published, so a missing one will not appear later.
   if (!execution) throw new PermanentEventError(`execution ${event.execution_id} does not exist`);
@@ -160,7 +160,7 @@ export async function notifyExecutionOwner(
   );
   const created = await platform.store.notifications.create(draft);
   const notification = created ? draft : await platform.store.notifications.get(draft.notification_id);
-  if (!notification) return null;
+  if (!notification) return;
 
   const message: NotificationMessage = {
     type: 'notification',
@@ -188,5 +188,4 @@ export async function notifyExecutionOwner(
     },
   );
   await platform.events.publish(announcement);
-  return notification;
 }

@@ -3,6 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../shared/domain/execution';
 import { toNotificationResponse } from '../../shared/domain/notification';
 import { toBinaryRequest } from '../../shared/events/cloudevents';
+import type { EventPublisher } from '../../shared/events/publisher';
 import type { EventOf } from '../../shared/events/schemas';
 import { userChannel } from '../../shared/fanout/port';
 import type { Platform } from '../../shared/platform/platform';
@@ -287,5 +288,36 @@ describe('notify function', () => {
       { type: 'notification', notification: toNotificationResponse(notifications[0]!) },
     ]);
     expect(await announcementsFor(notifications[0]!.notification_id)).toHaveLength(1);
+  });
+
+  it('announces a notification once even when the bus failed after the announcement was stored', async () => {
+    const execution = await createExecution(owner);
+    const pushes = await collectPushes(owner);
+    let failNextPublish = true;
+    // Same publisher, but the first publish stores its event and then reports the bus as unreachable.
+    const events: EventPublisher = Object.create(platform.events);
+    events.publish = async (event) => {
+      const stored = await platform.events.publish(event);
+      if (failNextPublish) {
+        failNextPublish = false;
+        throw new Error('bus unavailable');
+      }
+      return stored;
+    };
+    const flakyBus: Platform = { ...platform, events };
+    const event = completed(execution.execution_id);
+
+    expect(retryable((await deliver(flakyBus, event)).status)).toBe(true);
+    expect((await deliver(flakyBus, event)).ok).toBe(true);
+
+    const notifications = await notificationsOf(owner);
+    expect(notifications).toHaveLength(1);
+    expect(await announcementsFor(notifications[0]!.notification_id)).toHaveLength(1);
+    // The live push is at least once; a client recognises the repeat by its notification_id.
+    expect(
+      new Set(
+        pushes.map((p) => (p as { notification: { notification_id: string } }).notification.notification_id),
+      ),
+    ).toEqual(new Set([notifications[0]!.notification_id]));
   });
 });

@@ -10,9 +10,8 @@ export const notifyFunction: FunctionDefinition = {
   triggers: TERMINAL_EXECUTION_EVENTS,
   createApp(platform) {
     const app = createFunctionApp(platform, 'notify');
-    const notify = async (event: TerminalEvent, context: SinkContext) => {
-      await notifyExecutionOwner(platform, event, context);
-    };
+    const notify = (event: TerminalEvent, context: SinkContext) =>
+      notifyExecutionOwner(platform, event, context);
     app.post(
       '/',
       cloudEventSink({

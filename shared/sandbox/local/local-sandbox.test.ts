@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../log';
 import type { SandboxLimits, SandboxOutcome, SandboxSpec } from '../port';
 import { createLocalSandbox, DEFAULT_LOCAL_LIMITS, type LocalSandbox } from './local-sandbox';
@@ -404,11 +404,16 @@ describe.skipIf(!hasBwrap)('local sandbox (real bubblewrap)', () => {
       expect(outcome.usage!.cpuMs).toBeGreaterThanOrEqual(400);
       expect(outcome.usage!.peakMemoryBytes).toBeGreaterThanOrEqual(80 * 1024 * 1024);
       expect(outcome.usage!.wallMs).toBeGreaterThanOrEqual(outcome.usage!.cpuMs * 0.5);
-      expect(readdirSync(join(workDir, 'runs'))).toEqual([]);
+      // Cleanup follows the outcome, off the result's path.
+      await vi.waitFor(() => expect(readdirSync(join(workDir, 'runs'))).toEqual([]), { timeout: 2000 });
       const ownMemory = /:memory:(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1];
       const parent = `/sys/fs/cgroup/memory${ownMemory}/integr8scode`;
       if (ownMemory && existsSync(parent)) {
-        expect(readdirSync(parent).filter((name) => name.startsWith(`run-${process.pid}-`))).toEqual([]);
+        await vi.waitFor(
+          () =>
+            expect(readdirSync(parent).filter((name) => name.startsWith(`run-${process.pid}-`))).toEqual([]),
+          { timeout: 2000 },
+        );
       }
     },
     TIMEOUT,

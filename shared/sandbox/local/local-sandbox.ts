@@ -238,6 +238,8 @@ async function probeBubblewrap(setup: Setup): Promise<void> {
 class LocalSandboxImpl implements LocalSandbox {
   readonly backend = 'local' as const;
   private readonly active = new Set<SandboxRun>();
+  /** Cleanups still running after their outcomes were reported. */
+  private readonly cleanups = new Set<Promise<void>>();
   /** Runtimes offered: those without a probe at once, the others once their hello world passed. */
   private offered: DiscoveredRuntime[];
   private counter = 0;
@@ -352,7 +354,11 @@ class LocalSandboxImpl implements LocalSandbox {
     );
     const run: SandboxRun = {
       podName,
-      outcome: execution.run(spec, hooks, podName).finally(() => this.active.delete(run)),
+      outcome: execution.run(spec, hooks, podName).finally(() => {
+        this.active.delete(run);
+        this.cleanups.add(execution.cleanedUp);
+        void execution.cleanedUp.finally(() => this.cleanups.delete(execution.cleanedUp));
+      }),
       cancel: () => execution.cancel(),
     };
     this.active.add(run);
@@ -363,6 +369,7 @@ class LocalSandboxImpl implements LocalSandbox {
     const runs = [...this.active];
     await Promise.all(runs.map((run) => run.cancel()));
     await Promise.all(runs.map((run) => run.outcome.catch(() => undefined)));
+    await Promise.all(this.cleanups);
   }
 }
 
@@ -428,6 +435,7 @@ class LocalExecution {
   private cgroup: RunCgroup | null = null;
   private stop: Stop | null = null;
   private finished = false;
+  cleanedUp: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly setup: Setup,
@@ -455,18 +463,21 @@ class LocalExecution {
     await this.cgroup?.killAll();
   }
 
+  /** Resolves with the outcome as soon as it is known; `cleanedUp` settles once the cgroups and files are gone. */
   async run(spec: SandboxSpec, hooks: SandboxHooks, podName: string): Promise<SandboxOutcome> {
     const fds: number[] = [];
+    let outcome: SandboxOutcome;
     try {
-      return await this.execute(spec, hooks, podName, fds);
+      outcome = await this.execute(spec, hooks, podName, fds);
     } catch (error) {
       this.log.error('sandbox run failed', { error, executionId: spec.executionId });
-      return neverRan(`sandbox failed: ${(error as Error).message}`);
-    } finally {
-      this.finished = true;
-      for (const fd of fds) closeSync(fd);
-      await this.cleanup(spec.executionId);
+      outcome = neverRan(`sandbox failed: ${(error as Error).message}`);
     }
+    this.finished = true;
+    for (const fd of fds) closeSync(fd);
+    // Off the result's path: removing a cgroup waits for the kernel to finish tearing the processes down.
+    this.cleanedUp = this.cleanup(spec.executionId);
+    return outcome;
   }
 
   private async cleanup(executionId: string): Promise<void> {
