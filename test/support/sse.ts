@@ -26,6 +26,7 @@ export async function readSse(
     until?: (frame: SseFrame, frames: SseFrame[]) => boolean;
     timeoutMs?: number;
     onFrame?: (frame: SseFrame) => void;
+    onComment?: (comment: string) => void;
   } = {},
 ): Promise<SseResult> {
   const started = performance.now();
@@ -60,6 +61,7 @@ export async function readSse(
       },
       onComment(comment) {
         comments.push(comment);
+        options.onComment?.(comment);
       },
     });
     const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
