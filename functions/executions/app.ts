@@ -70,7 +70,7 @@ export function createExecutionsApp(platform: Platform) {
         reason,
         force_terminated: execution.status !== 'queued',
       },
-      { userId: execution.user_id, traceparent: undefined },
+      { userId: execution.user_id },
     );
     await platform.events.publish(event);
     return event;

@@ -97,7 +97,7 @@ async function expectValidationError(response: Response, loc: (string | number)[
 }
 
 describe('GET /api/v1/notifications', () => {
-  it("lists only the caller's notifications, newest first, in the reference shape, never cached", async () => {
+  it("lists only the caller's notifications, newest first, in the reference shape, uncached", async () => {
     const older = await seed(alice.userId);
     const newer = await seed(alice.userId, { status: 'read', read_at: new Date(clock).toISOString() });
     await seed(bob.userId);

@@ -127,14 +127,18 @@ export function inAppNotification(
   now: Date,
 ): NotificationRecord {
   return {
-    ...content,
     notification_id: uuidV5(`${userId}:${sourceEventId}`, NOTIFICATION_NAMESPACE),
     user_id: userId,
     channel: 'in_app',
-    // Storing it is the in-app delivery: the inbox reads from the store; the live push only makes it appear at once.
+    // Storing it is the in-app delivery: the inbox reads from the store; the live push only shows it sooner.
     status: 'delivered',
+    subject: content.subject,
+    body: content.body,
+    action_url: content.action_url,
     created_at: now.toISOString(),
     read_at: null,
+    severity: content.severity,
+    tags: content.tags,
     source_event_id: sourceEventId,
   };
 }

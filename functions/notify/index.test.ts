@@ -257,7 +257,7 @@ describe('notify function', () => {
     expect(await notificationsOf(owner)).toHaveLength(0);
   });
 
-  it('answers a redelivery after a failed live push with the same notification, pushed this time', async () => {
+  it('answers a redelivery after a failed live push with the same notification, pushed then', async () => {
     const execution = await createExecution(owner);
     const pushes = await collectPushes(owner);
     let failNextPush = true;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ExecutionRecord } from '../../shared/domain/execution';
 import type { EventOf } from '../../shared/events/schemas';
 import { userChannel } from '../../shared/fanout/port';
+import { anExecution } from '../../shared/store/contracts/fixtures';
 import { registerAndLogin, type TestSession } from '../../test/support/http';
 import { type RunningServer, startTestServer } from '../../test/support/server';
 import { frameData, readSse } from '../../test/support/sse';
@@ -24,28 +24,14 @@ afterAll(async () => {
 /** An execution record no sandbox will pick up: only stream-only events and the final one are published. */
 async function execution(): Promise<string> {
   const now = new Date().toISOString();
-  const record: ExecutionRecord = {
+  const record = anExecution({
     execution_id: crypto.randomUUID(),
     user_id: owner.userId,
-    script: 'print(1)',
-    stdin: '',
-    lang: 'python',
-    lang_version: '3.11',
-    priority: 'normal',
-    status: 'running',
-    stdout: null,
-    stderr: null,
-    exit_code: null,
-    error_type: null,
-    error_message: null,
-    resource_usage: null,
-    output: null,
     created_at: now,
-    updated_at: now,
+    status: 'running',
     scheduled_at: now,
     started_at: now,
-    finished_at: null,
-  };
+  });
   await server.platform.store.executions.create(record);
   return record.execution_id;
 }

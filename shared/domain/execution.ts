@@ -79,6 +79,28 @@ export interface ExecutionRecord {
   finished_at: string | null;
 }
 
+export type NewExecution = Pick<
+  ExecutionRecord,
+  'execution_id' | 'user_id' | 'script' | 'stdin' | 'lang' | 'lang_version' | 'priority' | 'created_at'
+>;
+
+/** A freshly accepted execution: queued, nothing measured yet. */
+export const newExecution = (fields: NewExecution): ExecutionRecord => ({
+  ...fields,
+  status: 'queued',
+  stdout: null,
+  stderr: null,
+  exit_code: null,
+  error_type: null,
+  error_message: null,
+  resource_usage: null,
+  output: null,
+  updated_at: fields.created_at,
+  scheduled_at: null,
+  started_at: null,
+  finished_at: null,
+});
+
 /** `ExecutionResult` of the reference API, with our additive fields. */
 export interface ExecutionResult extends PhaseTimings {
   execution_id: string;

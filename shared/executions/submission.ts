@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { formatBytes } from '../config/config';
-import type { ExecutionRecord, ExecutionStatus, QueuePriority } from '../domain/execution';
+import { type ExecutionStatus, newExecution, type QueuePriority } from '../domain/execution';
 import type { UserRecord } from '../domain/user';
 import type { EventOf } from '../events/schemas';
 import { conflict, HttpError, ValidationFailed } from '../http/errors';
@@ -140,8 +140,7 @@ async function accept(
   options: SubmitOptions,
 ): Promise<ExecutionAccepted> {
   const { config } = platform;
-  const now = platform.now().toISOString();
-  const execution: ExecutionRecord = {
+  const execution = newExecution({
     execution_id: crypto.randomUUID(),
     user_id: user.user_id,
     script: request.script,
@@ -149,20 +148,8 @@ async function accept(
     lang: runtime.lang,
     lang_version: runtime.version,
     priority: options.priority ?? 'normal',
-    status: 'queued',
-    stdout: null,
-    stderr: null,
-    exit_code: null,
-    error_type: null,
-    error_message: null,
-    resource_usage: null,
-    output: null,
-    created_at: now,
-    updated_at: now,
-    scheduled_at: null,
-    started_at: null,
-    finished_at: null,
-  };
+    created_at: platform.now().toISOString(),
+  });
   await platform.store.executions.create(execution);
   const event = platform.events.create<EventOf<'execution_requested'>>(
     {

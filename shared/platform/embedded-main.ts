@@ -3,21 +3,12 @@ import path from 'node:path';
 import { serve } from '@hono/node-server';
 import { FUNCTIONS } from '../../functions/registry';
 import { ensureBootstrapAccounts } from '../auth/bootstrap';
-import { ConfigError, loadConfig } from '../config/config';
+import { loadConfigOrExit } from '../config/config';
 import { createEmbeddedPlatform } from './embedded';
 import { createEmbeddedServer } from './embedded-server';
 
 async function main(): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const platform = await createEmbeddedPlatform(config);
   const { log } = platform;
   const sandbox = await platform.sandbox.check();

@@ -4,21 +4,12 @@
  * bundle keeps its state and events to itself.
  */
 import { serve } from '@hono/node-server';
-import { ConfigError, loadConfig } from '../config/config';
+import { loadConfigOrExit } from '../config/config';
 import { createEmbeddedPlatform } from './embedded';
 import type { FunctionDefinition } from './function';
 
 export async function serveFunction(definition: FunctionDefinition): Promise<void> {
-  let config: ReturnType<typeof loadConfig>;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const platform = await createEmbeddedPlatform(config);
   const app = definition.createApp(platform);
   if (definition.triggers.length > 0) {

@@ -1,7 +1,7 @@
 /** Record builders for the contract suites: complete, valid records with overridable fields. */
 
 import { afterEach, beforeEach } from 'vitest';
-import type { ExecutionRecord } from '../../domain/execution';
+import { type ExecutionRecord, newExecution } from '../../domain/execution';
 import type { NotificationRecord } from '../../domain/notification';
 import type { SessionRecord, UserRecord } from '../../domain/user';
 import type { DomainEvent, EventOf } from '../../events/schemas';
@@ -50,26 +50,16 @@ export const aSession = (overrides: Partial<SessionRecord> = {}): SessionRecord 
 });
 
 export const anExecution = (overrides: Partial<ExecutionRecord> = {}): ExecutionRecord => ({
-  execution_id: 'exec-1',
-  user_id: 'user-1',
-  script: 'print("hi")\n',
-  stdin: '',
-  lang: 'python',
-  lang_version: '3.12',
-  priority: 'normal',
-  status: 'queued',
-  stdout: null,
-  stderr: null,
-  exit_code: null,
-  error_type: null,
-  error_message: null,
-  resource_usage: null,
-  output: null,
-  created_at: at(0),
-  updated_at: at(0),
-  scheduled_at: null,
-  started_at: null,
-  finished_at: null,
+  ...newExecution({
+    execution_id: 'exec-1',
+    user_id: 'user-1',
+    script: 'print("hi")\n',
+    stdin: '',
+    lang: 'python',
+    lang_version: '3.12',
+    priority: 'normal',
+    created_at: at(0),
+  }),
   ...overrides,
 });
 
