@@ -4,8 +4,8 @@
  * cgroup (`<own path>/integr8scode/<run>`), on cgroup v1 (root, or a writable hierarchy) or on a
  * delegated cgroup v2 subtree.
  */
-import { existsSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, rmdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface CgroupUsage {
@@ -41,11 +41,16 @@ export interface CgroupBackend {
 
 const PARENT = 'integr8scode';
 
+/**
+ * cgroupfs files live in kernel memory: reading or writing one synchronously takes microseconds,
+ * while a trip through libuv's thread pool costs about a millisecond on the path of every run.
+ */
 async function readText(path: string): Promise<string | null> {
-  return readFile(path, 'utf8').then(
-    (text) => text,
-    () => null,
-  );
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
 }
 
 /** `key value` lines (memory.events, pids.events, cpu.stat, memory.oom_control). */
@@ -180,16 +185,20 @@ class V1Backend implements CgroupBackend {
     const made: string[] = [];
     try {
       for (const dir of dirs) {
-        await mkdir(dir);
+        mkdirSync(dir);
         made.push(dir);
       }
-      await writeFile(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      writeFileSync(join(memory, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // Swap would let a run exceed its memory limit: memsw = limit means no swap at all.
       if (existsSync(join(memory, 'memory.memsw.limit_in_bytes'))) {
-        await writeFile(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+        writeFileSync(join(memory, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
       }
-      await writeFile(join(memory, 'memory.swappiness'), '0').catch(() => undefined);
-      if (pids) await writeFile(join(pids, 'pids.max'), String(limits.maxProcesses));
+      try {
+        writeFileSync(join(memory, 'memory.swappiness'), '0');
+      } catch {
+        // Not settable under every parent; the memsw limit already rules swap out.
+      }
+      if (pids) writeFileSync(join(pids, 'pids.max'), String(limits.maxProcesses));
     } catch (error) {
       for (const dir of made.reverse()) await rmdir(dir).catch(() => undefined);
       throw error;
