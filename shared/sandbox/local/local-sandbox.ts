@@ -651,9 +651,11 @@ class LocalExecution {
       finishedAt,
     };
     const cpuSeconds = Math.max(1, Math.ceil(limits.cpuTimeMs / 1000));
+    // Only RLIMIT_CPU sends SIGXCPU; a SIGKILL counts as the CPU limit when the CPU time says so.
     const cpuLimitHit =
-      (exitCode === 128 + osConstants.signals.SIGXCPU || exitCode === 128 + osConstants.signals.SIGKILL) &&
-      (usage.cpuMs === null || usage.cpuMs >= cpuSeconds * 1000 * 0.9);
+      exitCode === 128 + osConstants.signals.SIGXCPU ||
+      (exitCode === 128 + osConstants.signals.SIGKILL &&
+        (usage.cpuMs === null || usage.cpuMs >= cpuSeconds * 1000 * 0.9));
 
     if (this.stop === 'cancelled') return { ...base, reason: 'cancelled', message: 'cancelled' };
     if (exit.error)
