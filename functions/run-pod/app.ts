@@ -6,8 +6,14 @@
 
 import * as v from 'valibot';
 import { bytes, millicores } from '../../shared/config/config';
+import type { ExecutionStatus } from '../../shared/domain/execution';
 import type { EventContext } from '../../shared/events/publisher';
-import type { DomainEvent, EventOf } from '../../shared/events/schemas';
+import {
+  type DomainEvent,
+  type EventOf,
+  type EventType,
+  TERMINAL_EXECUTION_EVENTS,
+} from '../../shared/events/schemas';
 import { cloudEventSink, PermanentEventError } from '../../shared/http/cloudevent-sink';
 import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
@@ -132,28 +138,64 @@ export function createRunPodApp(platform: Platform) {
     }),
   );
 
-  void recoverQueued(platform, (request) =>
+  void recoverInterrupted(platform, (request) =>
     scheduler.enqueue({ executionId: request.execution_id, priority: request.priority, request }),
   ).catch((error) => log.error('recovery failed', { error }));
   return app;
 }
 
-/**
- * After a restart, executions still `queued` are admitted again. Their request events are in the
- * store; the bus may also redeliver them, which the scheduler ignores.
- */
-async function recoverQueued(platform: Platform, enqueue: (request: Requested) => void): Promise<void> {
-  const page = 200;
+async function executionIds(platform: Platform, status: ExecutionStatus): Promise<string[]> {
+  const ids: string[] = [];
+  const page = 500;
   for (let skip = 0; ; skip += page) {
-    const { items } = await platform.store.executions.list({ status: 'queued' }, { limit: page, skip });
-    for (const execution of items) {
-      const [stored] = await platform.store.events.listByAggregate(execution.execution_id, {
-        eventTypes: ['execution_requested'],
-        limit: 1,
-      });
-      if (stored?.event.event_type === 'execution_requested') enqueue(stored.event);
+    const { items } = await platform.store.executions.list({ status }, { limit: page, skip });
+    ids.push(...items.map((execution) => execution.execution_id));
+    if (items.length < page) return ids;
+  }
+}
+
+const latest = async (platform: Platform, executionId: string, eventTypes: EventType[]) =>
+  (await platform.store.events.listByAggregate(executionId, { eventTypes })).at(-1)?.event;
+
+/**
+ * After a restart, nothing this process started is still running: local sandboxes die with it. Each
+ * execution left mid-flight is driven on from what the store holds — `queued` ones are admitted again,
+ * ended ones have their last lifecycle event delivered again (every consumer is idempotent), and runs
+ * that were cut off end as a system error.
+ */
+async function recoverInterrupted(platform: Platform, enqueue: (request: Requested) => void): Promise<void> {
+  for (const id of await executionIds(platform, 'queued')) {
+    const request = await latest(platform, id, ['execution_requested']);
+    if (request?.event_type === 'execution_requested') enqueue(request);
+  }
+  if (platform.sandbox.backend !== 'local') return;
+  const interrupted = [
+    ...(await executionIds(platform, 'scheduled')),
+    ...(await executionIds(platform, 'running')),
+  ];
+  for (const id of interrupted) {
+    const ended = await latest(platform, id, [...TERMINAL_EXECUTION_EVENTS, 'pod_terminated']);
+    if (ended) {
+      await platform.bus.publish(ended);
+      continue;
     }
-    if (items.length < page) return;
+    const request = await latest(platform, id, ['execution_requested']);
+    if (request?.event_type !== 'execution_requested') continue;
+    const now = platform.now();
+    const cutOff: SandboxOutcome = {
+      reason: 'sandbox_error',
+      exitCode: -1,
+      signal: null,
+      message: 'The server restarted while the script was running',
+      stdout: { text: '', truncated: false, totalBytes: 0 },
+      stderr: { text: '', truncated: false, totalBytes: 0 },
+      usage: null,
+      startedAt: null,
+      finishedAt: now,
+    };
+    await platform.events.publish(
+      podTerminated(platform, request, `local-${id}`, cutOff, { userId: request.metadata.user_id }),
+    );
   }
 }
 

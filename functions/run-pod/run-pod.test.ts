@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { toBinaryRequest } from '../../shared/events/cloudevents';
+import type { EventOf } from '../../shared/events/schemas';
 import { submitExecution } from '../../shared/executions/submission';
 import { aUser } from '../../shared/store/contracts/fixtures';
 import { createTestPlatform, type TestPlatform } from '../../test/support/platform';
@@ -54,5 +55,60 @@ describe('run-pod', () => {
     await vi.waitFor(async () => expect(await typesOf(platform!, id)).toContain('pod_terminated'), {
       timeout: 10_000,
     });
+  });
+
+  it('after a restart, ends runs that were cut off and re-delivers endings that were stored', async () => {
+    platform = await createTestPlatform();
+    const p = platform;
+    const user = aUser({ user_id: crypto.randomUUID(), username: 'cut', email: 'cut@example.com' });
+    await p.store.users.create(user);
+    const running = async () => {
+      const { execution_id: id } = await submitExecution(p, user, {
+        script: 'print(3)',
+        lang: 'python',
+        stdin: '',
+      });
+      await p.store.executions.transition(id, ['queued'], {
+        status: 'running',
+        updated_at: new Date().toISOString(),
+      });
+      return id;
+    };
+    const cutOff = await running();
+    const finished = await running();
+    const completed = p.events.create<EventOf<'execution_completed'>>({
+      event_type: 'execution_completed',
+      execution_id: finished,
+      exit_code: 0,
+      stdout: '3\n',
+      stderr: '',
+      stdout_truncated: false,
+      stderr_truncated: false,
+      stdout_bytes: 2,
+      stderr_bytes: 0,
+      resource_usage: null,
+    });
+    await p.store.events.append(completed);
+    const delivered: string[] = [];
+    p.bus.subscribe({
+      name: 'observer',
+      eventTypes: ['execution_completed'],
+      deliver: async (request) => {
+        delivered.push(request.headers.get('ce-id')!);
+        return new Response(null, { status: 200 });
+      },
+    });
+
+    createRunPodApp(p);
+    await vi.waitFor(async () => expect(await typesOf(p, cutOff)).toContain('pod_terminated'), {
+      timeout: 10_000,
+    });
+    const [terminated] = await p.store.events.listByAggregate(cutOff, { eventTypes: ['pod_terminated'] });
+    expect(terminated!.event).toMatchObject({
+      reason: 'sandbox_error',
+      message: 'The server restarted while the script was running',
+    });
+    await vi.waitFor(() => expect(delivered).toEqual([completed.event_id]), { timeout: 5000 });
+    expect(await typesOf(p, finished)).not.toContain('pod_terminated');
   });
 });

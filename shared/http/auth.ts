@@ -52,8 +52,8 @@ export function authenticate(platform: Platform): MiddlewareHandler<AppEnv> {
     ) {
       throw new HttpError(403, 'CSRF validation failed', 'ForbiddenError');
     }
-    // Integration API keys (`Authorization: Bearer`, a later issue) resolve to a user here, beside the
-    // session cookie. They travel in a header no other site can make a browser send, so need no CSRF token.
+    // The session cookie is the only credential so far. Integration keys (`Authorization: Bearer`) belong
+    // here beside it; a header no other site can make a browser send needs no CSRF token.
     c.set('user', token ? await userForSession(platform, token) : null);
     await next();
   };
