@@ -250,6 +250,7 @@ class OwnRedis {
     );
     await eventually(async () => {
       const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null });
+      probe.on('error', () => {});
       try {
         await probe.connect();
         await probe.ping();
@@ -264,6 +265,7 @@ class OwnRedis {
     if (!child || child.exitCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     const admin = new Redis(this.url, { retryStrategy: () => null });
+    admin.on('error', () => {});
     // The server closes the connection instead of replying.
     await admin.call('SHUTDOWN', 'NOSAVE').catch(() => {});
     admin.disconnect();
@@ -321,7 +323,84 @@ describe.skipIf(!url || !redisServerOnPath)('RedisFanout across a Redis restart'
       expect(records).toContainEqual(
         expect.objectContaining({ level: 'warn', msg: 'redis connection lost, reconnecting' }),
       );
-      await expect(fanout.ready()).resolves.toBeUndefined();
+      // Its publisher connection, idle during the outage, may still be waiting for its next attempt.
+      await eventually(() => expect(fanout.ready()).resolves.toBeUndefined(), 5000);
+    } finally {
+      await fanout.close();
+      await publisher.close();
+    }
+  });
+
+  it('replaces a subscriber connection that stopped answering, and re-subscribes', async () => {
+    const { logger, records } = recordingLogger();
+    const fanout = new RedisFanout(server.url, { logger, heartbeatMs: 200 });
+    const publisher = new RedisFanout(server.url, { logger: silent });
+    const admin = new Redis(server.url);
+    try {
+      const received: string[] = [];
+      await fanout.subscribe('sse:exec:quiet', (message) => received.push(message));
+      // The server stops answering every client for a while, like a peer that vanished without a word.
+      await admin.call('CLIENT', 'PAUSE', '4500', 'ALL');
+      await eventually(
+        () =>
+          expect(records).toContainEqual(
+            expect.objectContaining({ level: 'warn', msg: 'redis connection does not answer, replacing it' }),
+          ),
+        6000,
+      );
+      await eventually(async () => {
+        await publisher.publish('sse:exec:quiet', 'still there').catch(() => {});
+        expect(received).toContain('still there');
+      }, 8000);
+      expect(records).toContainEqual(
+        expect.objectContaining({ msg: 'fan-out re-subscribed after reconnect', fields: expect.anything() }),
+      );
+    } finally {
+      admin.disconnect();
+      await fanout.close();
+      await publisher.close();
+    }
+  });
+
+  it('fails fast while redis-server is down, then re-subscribes thousands of channels', async () => {
+    const { logger, records } = recordingLogger();
+    const fanout = new RedisFanout(server.url, { logger });
+    const publisher = new RedisFanout(server.url, { logger: silent });
+    try {
+      const channels = Array.from({ length: 2_500 }, (_, i) => executionChannel(`e${i}`));
+      const received = new Map<string, string[]>();
+      for (const channel of channels) {
+        received.set(channel, []);
+        await fanout.subscribe(channel, (message) => received.get(channel)!.push(message));
+      }
+
+      await server.shutdown();
+      const downAt = Date.now();
+      await expect(fanout.ready()).rejects.toThrow();
+      await expect(publisher.publish(channels[0]!, 'lost')).rejects.toThrow();
+      await expect(fanout.subscribe('sse:exec:new', () => {})).rejects.toThrow();
+      expect(Date.now() - downAt).toBeLessThan(3000);
+      // The failed subscription left nothing behind; the live ones are kept for re-subscribing.
+      expect(fanout.channelCount).toBe(channels.length);
+
+      await server.start();
+      await eventually(() => expect(fanout.ready()).resolves.toBeUndefined(), 5000);
+      await eventually(() =>
+        expect(records).toContainEqual(
+          expect.objectContaining({
+            msg: 'fan-out re-subscribed after reconnect',
+            fields: expect.anything(),
+          }),
+        ),
+      );
+      expect(
+        records.find((record) => record.msg === 'fan-out re-subscribed after reconnect')?.fields,
+      ).toMatchObject({ channels: channels.length });
+      await eventually(() => expect(publisher.ready()).resolves.toBeUndefined(), 5000);
+      for (const channel of channels) await publisher.publish(channel, `back:${channel}`);
+      await eventually(() => {
+        for (const channel of channels) expect(received.get(channel)).toEqual([`back:${channel}`]);
+      });
     } finally {
       await fanout.close();
       await publisher.close();

@@ -3,7 +3,8 @@
  * replica. One connection publishes and one connection carries every subscription of this process: a
  * channel is subscribed in Redis once, however many local streams follow it, and messages are handed to
  * the local subscribers from there. Redis pub/sub keeps nothing: a message published while the subscriber
- * connection is down is lost, which the streams tolerate because they replay from the store on reconnect.
+ * connection is down is lost to the streams open at that moment; the store still has the event, and a
+ * stream that reconnects replays it from there.
  */
 import type { Redis } from 'ioredis';
 import { closeRedisClient, openRedisClient, pingRedis } from '../kv/redis';
@@ -34,15 +35,19 @@ export class RedisFanout implements Fanout {
   private connectedBefore = false;
   private closed = false;
 
-  /** `channelPrefix` is put before every channel name: pub/sub ignores Redis databases, so this is the way to
-   * keep environments and test runs on one Redis apart. */
-  constructor(url: string, options: { channelPrefix?: string; logger?: Logger } = {}) {
+  /**
+   * `channelPrefix` is put before every channel name: pub/sub ignores Redis databases, so this is the way to
+   * keep environments and test runs on one Redis apart. `heartbeatMs`: see openRedisClient.
+   */
+  constructor(url: string, options: { channelPrefix?: string; logger?: Logger; heartbeatMs?: number } = {}) {
     this.prefix = options.channelPrefix ?? '';
     this.logger = options.logger ?? createLogger('warn', { component: 'redis-fanout' });
-    this.publisher = openRedisClient(url, { name: 'integr8s-fanout-pub', logger: this.logger });
+    const { heartbeatMs } = options;
+    this.publisher = openRedisClient(url, { name: 'integr8s-fanout-pub', logger: this.logger, heartbeatMs });
     this.subscriber = openRedisClient(url, {
       name: 'integr8s-fanout-sub',
       logger: this.logger,
+      heartbeatMs,
       // Re-subscribing is done here rather than by the client, so it follows exactly the channels that have
       // local subscribers now, and is logged.
       client: { autoResubscribe: false },

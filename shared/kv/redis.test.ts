@@ -148,6 +148,8 @@ describe.skipIf(!url)('RedisKeyValueStore', () => {
     const kv = new RedisKeyValueStore(DEAD_URL, { logger: silent });
     await new Promise((resolve) => setTimeout(resolve, 100));
     await expect(kv.close()).resolves.toBeUndefined();
-    await expect(kv.get('k')).rejects.toThrow();
+    const started = Date.now();
+    await expect(kv.get('k')).rejects.toThrow(/closed/);
+    expect(Date.now() - started).toBeLessThan(50);
   });
 });

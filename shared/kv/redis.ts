@@ -31,15 +31,46 @@ export const REDIS_CLIENT_OPTIONS: RedisOptions = {
   commandTimeout: 3000,
 };
 
+/** How often an idle connection is checked, unless the caller says otherwise. */
+export const DEFAULT_HEARTBEAT_MS = 15_000;
+
+/** The heartbeat timer of each open client, stopped when it is closed. */
+const heartbeats = new WeakMap<Redis, NodeJS.Timeout>();
+
 /**
  * Opens a client with the shared settings and reports connection trouble to the log once per outage rather
  * than on every reconnect attempt.
+ *
+ * A connection whose peer vanished without closing it (a host gone, a partition) looks open for many
+ * minutes: commands on it only time out, and a subscriber on it simply receives nothing. A heartbeat PING
+ * notices within `heartbeatMs` plus the command timeout and replaces the connection, which re-subscribes.
  */
 export function openRedisClient(
   url: string,
-  options: { name: string; logger: Logger; client?: RedisOptions },
+  options: { name: string; logger: Logger; heartbeatMs?: number; client?: RedisOptions },
 ): Redis {
   const client = new Redis(url, { ...REDIS_CLIENT_OPTIONS, ...options.client, connectionName: options.name });
+  let checking = false;
+  const heartbeat = setInterval(async () => {
+    if (checking || client.status !== 'ready') return;
+    checking = true;
+    try {
+      await client.ping();
+    } catch (error) {
+      // Only a connection that still claims to be up is replaced; otherwise reconnecting is under way.
+      if (client.status === 'ready') {
+        options.logger.warn('redis connection does not answer, replacing it', {
+          connection: options.name,
+          error,
+        });
+        client.disconnect(true);
+      }
+    } finally {
+      checking = false;
+    }
+  }, options.heartbeatMs ?? DEFAULT_HEARTBEAT_MS);
+  heartbeat.unref();
+  heartbeats.set(client, heartbeat);
   let outageSince: number | null = null;
   let lastError: Error | undefined;
   client.on('error', (error: Error) => {
@@ -79,6 +110,7 @@ export async function pingRedis(client: Redis): Promise<void> {
 
 /** Closes the client, letting sent commands finish when Redis is there and dropping it when it is not. */
 export async function closeRedisClient(client: Redis): Promise<void> {
+  clearInterval(heartbeats.get(client));
   if (client.status === 'end') return;
   if (client.status !== 'ready') {
     client.disconnect();
@@ -113,24 +145,29 @@ interface IncrementCommand {
 /** Whole milliseconds, as Redis takes them; a fraction rounds up so a tiny positive ttl still stores. */
 function wholeMs(ttlMs: number | undefined): number | undefined {
   if (ttlMs === undefined) return undefined;
-  if (Number.isNaN(ttlMs)) throw new RangeError('ttlMs must be a number');
+  if (!Number.isFinite(ttlMs)) throw new RangeError(`ttlMs must be a finite number, got ${ttlMs}`);
   return Math.ceil(ttlMs);
 }
 
 export class RedisKeyValueStore implements KeyValueStore {
   private readonly client: Redis;
   private readonly prefix: string;
+  private closed = false;
 
-  /** `keyPrefix` is put before every key, so environments and test runs can share one Redis. */
-  constructor(url: string, options: { keyPrefix?: string; logger?: Logger } = {}) {
+  /**
+   * `keyPrefix` is put before every key, so environments and test runs can share one Redis.
+   * `heartbeatMs`: see openRedisClient.
+   */
+  constructor(url: string, options: { keyPrefix?: string; logger?: Logger; heartbeatMs?: number } = {}) {
     this.prefix = options.keyPrefix ?? '';
     const logger = options.logger ?? createLogger('warn', { component: 'redis-kv' });
-    this.client = openRedisClient(url, { name: 'integr8s-kv', logger });
+    this.client = openRedisClient(url, { name: 'integr8s-kv', logger, heartbeatMs: options.heartbeatMs });
     // Sent as EVALSHA, falling back to EVAL when Redis does not know the script (e.g. after a restart).
     this.client.defineCommand('kvIncrement', { numberOfKeys: 1, lua: INCREMENT_SCRIPT });
   }
 
   async get(key: string): Promise<string | null> {
+    this.assertOpen();
     return this.client.get(this.prefix + key);
   }
 
@@ -139,6 +176,7 @@ export class RedisKeyValueStore implements KeyValueStore {
     value: string,
     options: { ttlMs?: number; onlyIfAbsent?: boolean } = {},
   ): Promise<boolean> {
+    this.assertOpen();
     const fullKey = this.prefix + key;
     const ttl = wholeMs(options.ttlMs);
     if (ttl !== undefined && ttl <= 0) {
@@ -160,6 +198,7 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async increment(key: string, options: { by?: number; ttlMs?: number } = {}): Promise<number> {
+    this.assertOpen();
     const by = options.by ?? 1;
     if (!Number.isSafeInteger(by)) throw new RangeError(`increment must be an integer, got ${by}`);
     const ttl = wholeMs(options.ttlMs);
@@ -168,15 +207,23 @@ export class RedisKeyValueStore implements KeyValueStore {
   }
 
   async delete(key: string): Promise<void> {
+    this.assertOpen();
     await this.client.del(this.prefix + key);
   }
 
   /** Resolves when Redis answers; throws within seconds, or at once while reconnecting, when it does not. */
   async ready(): Promise<void> {
+    this.assertOpen();
     await pingRedis(this.client);
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     await closeRedisClient(this.client);
+  }
+
+  /** A client closed between reconnect attempts would queue commands until they time out; fail them now. */
+  private assertOpen(): void {
+    if (this.closed) throw new Error('key-value store is closed');
   }
 }

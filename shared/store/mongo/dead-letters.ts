@@ -1,13 +1,17 @@
-import type { Collection, Document } from 'mongodb';
+import type { Collection } from 'mongodb';
 import type { DeadLetter, DeadLetterRepository } from '../ports';
-import { toDate, toRecord } from './documents';
+import { type StoredDocument, toDate, toRecord } from './documents';
 
 const NEWEST_FIRST = { _created: -1, dead_letter_id: -1 } as const;
 
-export function mongoDeadLetterRepository(deadLetters: Collection<Document>): DeadLetterRepository {
+export function mongoDeadLetterRepository(deadLetters: Collection<StoredDocument>): DeadLetterRepository {
   return {
     async add(letter) {
-      await deadLetters.insertOne({ _id: letter.dead_letter_id, ...letter, _created: toDate(letter.created_at) });
+      await deadLetters.insertOne({
+        _id: letter.dead_letter_id,
+        ...letter,
+        _created: toDate(letter.created_at),
+      });
     },
     async list(paging) {
       const [documents, total] = await Promise.all([

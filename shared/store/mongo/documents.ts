@@ -4,7 +4,12 @@
  * timestamps as dates). Every stored field that is not part of the record starts with `_`, and no
  * record field does, so reading strips them all.
  */
-import { MongoServerError } from 'mongodb';
+import { type Document, MongoServerError } from 'mongodb';
+
+/** A stored document: natural key as a string `_id`, then record and derived fields. */
+export interface StoredDocument extends Document {
+  _id: string;
+}
 
 /** The record a stored document holds: the document without `_id` and the derived `_` fields. */
 export function toRecord<T>(document: Record<string, unknown> | null | undefined): T | null {
@@ -23,9 +28,13 @@ export function toDate(timestamp: string): Date {
   return date;
 }
 
-/** A write refused by a unique index (MongoDB and FerretDB both answer with code 11000). */
+/**
+ * A write refused by a unique index. Inserts answer DuplicateKey (11000) on MongoDB and FerretDB;
+ * FerretDB 1.24 answers an update that collides with InternalError (1) carrying SQLite's message.
+ */
 export function isDuplicateKey(error: unknown): boolean {
-  return error instanceof MongoServerError && error.code === 11000;
+  if (!(error instanceof MongoServerError)) return false;
+  return error.code === 11000 || (error.code === 1 && /UNIQUE constraint failed/.test(error.message));
 }
 
 /** The defined fields of a patch: `undefined` means "leave unchanged", as in the embedded store. */

@@ -1,25 +1,30 @@
-import type { Collection, Document, Filter } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { NotificationRecord } from '../../domain/notification';
 import type { NotificationFilter, NotificationRepository } from '../ports';
-import { isDuplicateKey, toDate, toRecord } from './documents';
+import { isDuplicateKey, type StoredDocument, toDate, toRecord } from './documents';
 
 const NEWEST_FIRST = { _created: -1, notification_id: -1 } as const;
 
 /** A tag prefix matched literally: every regular-expression character in it is escaped. */
-const literalPrefix = (prefix: string): RegExp => new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
+const literalPrefix = (prefix: string): RegExp =>
+  new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`);
 
-function toQuery(userId: string, filter: NotificationFilter): Filter<Document> {
-  const tagConditions: Filter<Document>[] = [];
-  if (filter.includeTags && filter.includeTags.length > 0) tagConditions.push({ tags: { $in: filter.includeTags } });
-  if (filter.excludeTags && filter.excludeTags.length > 0) tagConditions.push({ tags: { $nin: filter.excludeTags } });
+function toQuery(userId: string, filter: NotificationFilter): Filter<StoredDocument> {
+  const tagConditions: Filter<StoredDocument>[] = [];
+  if (filter.includeTags && filter.includeTags.length > 0)
+    tagConditions.push({ tags: { $in: filter.includeTags } });
+  if (filter.excludeTags && filter.excludeTags.length > 0)
+    tagConditions.push({ tags: { $nin: filter.excludeTags } });
   if (filter.tagPrefix) tagConditions.push({ tags: { $regex: literalPrefix(filter.tagPrefix) } });
-  const query: Filter<Document> = { user_id: userId };
+  const query: Filter<StoredDocument> = { user_id: userId };
   if (filter.status !== undefined) query.status = filter.status;
   if (tagConditions.length > 0) query.$and = tagConditions;
   return query;
 }
 
-export function mongoNotificationRepository(notifications: Collection<Document>): NotificationRepository {
+export function mongoNotificationRepository(
+  notifications: Collection<StoredDocument>,
+): NotificationRepository {
   return {
     async create(notification) {
       try {
@@ -52,12 +57,16 @@ export function mongoNotificationRepository(notifications: Collection<Document>)
       return notifications.countDocuments({ user_id: userId, status: 'delivered' });
     },
     async markRead(userId, notificationId, at) {
-      const mine = { _id: notificationId, user_id: userId };
-      // A notification read twice keeps the time it was first read: the time is only set while unset.
-      const first = await notifications.updateOne({ ...mine, read_at: null }, { $set: { status: 'read', read_at: at } });
-      if (first.matchedCount > 0) return true;
-      const again = await notifications.updateOne(mine, { $set: { status: 'read' } });
-      return again.matchedCount > 0;
+      // Looked up by key alone and checked here: FerretDB serves only an `_id`-only filter from its key.
+      const current = await notifications.findOne({ _id: notificationId });
+      if (!current || current.user_id !== userId) return false;
+      // A notification read twice keeps the time it was first read.
+      const readAt = typeof current.read_at === 'string' ? current.read_at : at;
+      const result = await notifications.updateOne(
+        { _id: notificationId },
+        { $set: { status: 'read', read_at: readAt } },
+      );
+      return result.matchedCount > 0;
     },
     async markAllRead(userId, at) {
       const result = await notifications.updateMany(
@@ -67,7 +76,9 @@ export function mongoNotificationRepository(notifications: Collection<Document>)
       return result.modifiedCount;
     },
     async delete(userId, notificationId) {
-      return (await notifications.deleteOne({ _id: notificationId, user_id: userId })).deletedCount > 0;
+      const current = await notifications.findOne({ _id: notificationId }, { projection: { user_id: 1 } });
+      if (!current || current.user_id !== userId) return false;
+      return (await notifications.deleteOne({ _id: notificationId })).deletedCount > 0;
     },
   };
 }

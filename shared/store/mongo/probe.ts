@@ -18,7 +18,9 @@ const describeError = (error: unknown): string => {
 
 const probes: Record<string, Probe> = {
   async 'case-insensitive collation index'(db) {
-    await db.collection('collation').createIndex({ name: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
+    await db
+      .collection('collation')
+      .createIndex({ name: 1 }, { unique: true, collation: { locale: 'en', strength: 2 } });
     await db.collection('collation').insertOne({ name: 'Ada' });
     try {
       await db.collection('collation').insertOne({ name: 'ADA' });
@@ -31,7 +33,9 @@ const probes: Record<string, Probe> = {
     await db.collection('ttl').createIndex({ at: 1 }, { expireAfterSeconds: 0 });
     const indexes = await db.collection('ttl').indexes();
     const ttl = indexes.find((index) => index.name === 'at_1');
-    return ttl?.expireAfterSeconds === 0 ? 'works (index listed with expireAfterSeconds)' : 'accepted, option lost';
+    return ttl?.expireAfterSeconds === 0
+      ? 'works (index listed with expireAfterSeconds)'
+      : 'accepted, option lost';
   },
   async 'unique compound index'(db) {
     const collection = db.collection('unique');
@@ -61,18 +65,26 @@ const probes: Record<string, Probe> = {
       );
       if (results.filter((result) => result !== null).length !== 1) doubleWins++;
     }
-    return doubleWins === 0 ? `works (${ROUNDS} rounds of ${RACERS})` : `BROKEN: ${doubleWins}/${ROUNDS} rounds had several winners`;
+    return doubleWins === 0
+      ? `works (${ROUNDS} rounds of ${RACERS})`
+      : `BROKEN: ${doubleWins}/${ROUNDS} rounds had several winners`;
   },
   async '$inc upsert counter is atomic under a race'(db) {
     const collection = db.collection('counter');
     const values = await Promise.all(
       Array.from({ length: RACERS * ROUNDS }, () =>
-        collection.findOneAndUpdate({ _id: 'c' as never }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' }),
+        collection.findOneAndUpdate(
+          { _id: 'c' as never },
+          { $inc: { seq: 1 } },
+          { upsert: true, returnDocument: 'after' },
+        ),
       ),
     );
     const seqs = values.map((value) => value?.seq as number);
     const distinct = new Set(seqs).size;
-    return distinct === seqs.length ? `works (${seqs.length} distinct values)` : `BROKEN: ${seqs.length - distinct} repeated values`;
+    return distinct === seqs.length
+      ? `works (${seqs.length} distinct values)`
+      : `BROKEN: ${seqs.length - distinct} repeated values`;
   },
   async 'exact round trip of numbers and strings'(db) {
     const document = {
@@ -93,7 +105,9 @@ const probes: Record<string, Probe> = {
   async 'update with an aggregation pipeline'(db) {
     const collection = db.collection('pipeline');
     await collection.insertOne({ _id: 'p' as never, read_at: null });
-    await collection.updateOne({ _id: 'p' as never }, [{ $set: { read_at: { $ifNull: ['$read_at', 'now'] } } }]);
+    await collection.updateOne({ _id: 'p' as never }, [
+      { $set: { read_at: { $ifNull: ['$read_at', 'now'] } } },
+    ]);
     return 'works';
   },
   async 'multi-document transactions'(db) {
@@ -116,7 +130,9 @@ const probes: Record<string, Probe> = {
   async 'compound sort served by an index (explain)'(db) {
     const collection = db.collection('sorted');
     await collection.createIndex({ user: 1, at: -1, id: -1 });
-    await collection.insertMany(Array.from({ length: 100 }, (_, i) => ({ user: `u${i % 5}`, at: new Date(i), id: `${i}` })));
+    await collection.insertMany(
+      Array.from({ length: 100 }, (_, i) => ({ user: `u${i % 5}`, at: new Date(i), id: `${i}` })),
+    );
     const plan = await collection.find({ user: 'u1' }).sort({ at: -1, id: -1 }).limit(5).explain();
     return JSON.stringify(plan).slice(0, 400);
   },
@@ -131,7 +147,9 @@ const client = await new MongoClient(url, { serverSelectionTimeoutMS: 5000 }).co
 const db = client.db(`probe_${randomUUID().replaceAll('-', '')}`);
 try {
   const build = await db.admin().command({ buildInfo: 1 });
-  console.log(`server reports version ${String(build.version)}${build.ferretdbVersion ? ` (FerretDB ${String(build.ferretdbVersion)})` : ''}`);
+  console.log(
+    `server reports version ${String(build.version)}${build.ferretdbVersion ? ` (FerretDB ${String(build.ferretdbVersion)})` : ''}`,
+  );
   for (const [name, probe] of Object.entries(probes)) {
     const outcome = await probe(db).catch(describeError);
     console.log(`${name.padEnd(50)} ${outcome}`);

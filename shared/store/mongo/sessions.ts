@@ -1,7 +1,7 @@
-import type { Collection, Document } from 'mongodb';
+import type { Collection } from 'mongodb';
 import type { SessionRecord } from '../../domain/user';
 import type { SessionRepository } from '../ports';
-import { toDate, toRecord } from './documents';
+import { type StoredDocument, toDate, toRecord } from './documents';
 
 /**
  * Sessions keyed by token hash. `_expires` is the expiry as a date: the TTL index removes expired
@@ -9,7 +9,7 @@ import { toDate, toRecord } from './documents';
  * (and absent on servers without TTL, where `purgeExpired` clears them on each login instead).
  */
 export function mongoSessionRepository(
-  sessions: Collection<Document>,
+  sessions: Collection<StoredDocument>,
   options: { purgeExpired: boolean },
 ): SessionRepository {
   return {
@@ -18,7 +18,12 @@ export function mongoSessionRepository(
       await sessions.insertOne({ _id: session.token_hash, ...session, _expires: toDate(session.expires_at) });
     },
     async find(tokenHash, now) {
-      return toRecord<SessionRecord>(await sessions.findOne({ _id: tokenHash, _expires: { $gt: now } }));
+      // Looked up by key alone and checked here: FerretDB serves only an `_id`-only filter from its key.
+      const document = await sessions.findOne({ _id: tokenHash });
+      const expires = document?._expires;
+      return expires instanceof Date && expires.getTime() > now.getTime()
+        ? toRecord<SessionRecord>(document)
+        : null;
     },
     async delete(tokenHash) {
       await sessions.deleteOne({ _id: tokenHash });

@@ -1,19 +1,19 @@
-import type { Collection, Document } from 'mongodb';
+import type { Collection } from 'mongodb';
 import type { UserRecord } from '../../domain/user';
 import { ConflictError, type UserRepository } from '../ports';
-import { definedFields, isDuplicateKey, toRecord } from './documents';
+import { definedFields, isDuplicateKey, type StoredDocument, toRecord } from './documents';
 
 /** Usernames and emails are unique regardless of letter case: unique indexes hold lower-cased copies. */
 const uniqueKey = (value: string): string => value.toLowerCase();
 
-const toDocument = (user: UserRecord): Document => ({
+const toDocument = (user: UserRecord): StoredDocument => ({
   _id: user.user_id,
   ...user,
   _username: uniqueKey(user.username),
   _email: uniqueKey(user.email),
 });
 
-export function mongoUserRepository(users: Collection<Document>): UserRepository {
+export function mongoUserRepository(users: Collection<StoredDocument>): UserRepository {
   /**
    * Which field a refused write collided on. The server's duplicate-key message differs between
    * servers and names only one index, so the holders are looked up, username before email, to report
@@ -24,7 +24,9 @@ export function mongoUserRepository(users: Collection<Document>): UserRepository
       return new ConflictError('User already exists', 'user_id');
     }
     const other = { $ne: user.user_id };
-    if (await users.findOne({ _username: uniqueKey(user.username), _id: other }, { projection: { _id: 1 } })) {
+    if (
+      await users.findOne({ _username: uniqueKey(user.username), _id: other }, { projection: { _id: 1 } })
+    ) {
       return new ConflictError('Username already registered', 'username');
     }
     if (await users.findOne({ _email: uniqueKey(user.email), _id: other }, { projection: { _id: 1 } })) {
