@@ -8,6 +8,15 @@ echo "== lint";       npx biome check .
 echo "== typecheck";  npx tsc --noEmit -p . && npx svelte-check --tsconfig web/tsconfig.json --threshold error --output machine | tail -n 1
 echo "== build";      npm run --silent build
 
+# Real Kafka, FerretDB and Redis for the adapter, stack and fault suites; stopped again if we started them.
+echo "== services"
+services=scripts/services/services.sh
+if ! bash "$services" status >/dev/null 2>&1; then
+  trap 'bash "$services" stop >/dev/null 2>&1 || true' EXIT
+fi
+bash "$services" start
+eval "$(bash "$services" env)"
+
 echo "== tests"
 mkdir -p .cache
 status=0

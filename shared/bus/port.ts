@@ -3,6 +3,8 @@ import type { DomainEvent, EventType } from '../events/schemas';
 /**
  * Where events go once they are stored. Subscribers receive them as CloudEvents over HTTP semantics
  * (a `Request` in, a `Response` out) and the bus applies KafkaSource's delivery rules to the status.
+ * Order is kept per aggregate within an event type (on Kafka: a topic per type, keyed by aggregate);
+ * events of different types may arrive in any order, and every consumer tolerates that.
  */
 export interface EventBus {
   publish(event: DomainEvent): Promise<void>;

@@ -62,6 +62,18 @@ const ConfigSchema = v.object({
   /** Submissions per minute per user (or per IP when signed out). */
   RATE_LIMIT_EXECUTIONS_PER_MINUTE: v.optional(int(1, 1_000_000), '60'),
   MAX_BODY_BYTES: v.optional(bytes, '1Mi'),
+  /** `embedded`: SQLite and in-process bus/fan-out. `stack`: MongoDB, Redis and Kafka at the URLs below. */
+  PLATFORM: v.optional(v.picklist(['embedded', 'stack'], 'must be embedded or stack'), 'embedded'),
+  MONGO_URL: v.optional(v.pipe(v.string(), v.regex(/^mongodb(\+srv)?:\/\//, 'must be a mongodb:// URL'))),
+  REDIS_URL: v.optional(v.pipe(v.string(), v.regex(/^rediss?:\/\//, 'must be a redis:// URL'))),
+  /** Comma-separated host:port list. */
+  KAFKA_BROKERS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[^\s,:]+:\d+(,[^\s,:]+:\d+)*$/, 'must be host:port[,host:port...]'),
+      v.transform((s) => s.split(',')),
+    ),
+  ),
   SANDBOX_BACKEND: v.optional(v.picklist(['local']), 'local'),
   /** Runs scripts without isolation when no sandbox can be set up. Never use on a shared machine. */
   UNSAFE_ALLOW_UNSANDBOXED: v.optional(bool, 'false'),

@@ -32,6 +32,18 @@ export interface AppEnv {
 export const routeMatches = (prefix: string, path: string): boolean =>
   path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`);
 
+/** The function whose routes own `path`: the routing table of every front door. */
+export const functionForPath = <F extends Pick<FunctionDefinition, 'routes'>>(
+  functions: readonly F[],
+  path: string,
+): F | undefined =>
+  functions.find((definition) => definition.routes.some((prefix) => routeMatches(prefix, path)));
+
+export const routeNotFound = (method: string, path: string) => ({
+  detail: `Not found: ${method} ${path}`,
+  type: 'NotFoundError',
+});
+
 /**
  * The common frame of a function's app: error mapping, the Knative health probes, security headers
  * and, on the API, the body-size limit, no-store caching and the signed-in user with CSRF checks.
@@ -42,9 +54,7 @@ export function createFunctionApp(platform: Platform, name: string): Hono<AppEnv
   app.onError((error, c) =>
     errorResponse(error, c, (e) => log.error('unhandled error', { error: e, path: c.req.path })),
   );
-  app.notFound((c) =>
-    c.json({ detail: `Not found: ${c.req.method} ${c.req.path}`, type: 'NotFoundError' }, 404),
-  );
+  app.notFound((c) => c.json(routeNotFound(c.req.method, c.req.path), 404));
   app.use('*', securityHeaders(platform.config));
   // The CloudEvent sink (`POST /`) is cluster-internal and carries whole results; the limits are for the API.
   app.use('/api/*', noStoreByDefault, bodySizeLimit(platform.config.MAX_BODY_BYTES), authenticate(platform));

@@ -1,26 +1,29 @@
 /**
  * Entry of a single function's bundle: one function, one process, one port — how Knative runs it.
- * The platform comes from the environment; only the embedded adapters exist so far, so a lone
- * bundle keeps its state and events to itself.
+ * With PLATFORM=stack the ports are MongoDB, Redis and Kafka, and events arrive from KafkaSource (or
+ * the stack's dispatcher) at `POST /`. With the embedded default a lone bundle keeps its state and
+ * events to itself, which is only useful to try the bundle.
  */
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../config/config';
 import { createEmbeddedPlatform } from './embedded';
 import type { FunctionDefinition } from './function';
+import { createStackPlatform } from './stack';
 
 export async function serveFunction(definition: FunctionDefinition): Promise<void> {
   const config = loadConfigOrExit();
-  const platform = await createEmbeddedPlatform(config);
+  const embedded = config.PLATFORM === 'embedded' ? await createEmbeddedPlatform(config) : null;
+  const platform = embedded ?? (await createStackPlatform(config, definition.name));
   const app = definition.createApp(platform);
-  if (definition.triggers.length > 0) {
-    platform.bus.subscribe({
+  if (embedded && definition.triggers.length > 0) {
+    embedded.bus.subscribe({
       name: definition.name,
       eventTypes: definition.triggers,
       deliver: async (r) => app.fetch(r),
     });
   }
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) =>
-    platform.log.info('listening', { function: definition.name, port: info.port }),
+    platform.log.info('listening', { function: definition.name, port: info.port, platform: config.PLATFORM }),
   );
   const stop = async () => {
     server.close();

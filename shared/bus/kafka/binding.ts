@@ -77,7 +77,8 @@ export function recordToRequest(
   const contentType = kafkaHeaders.get('content-type');
   if (kafkaHeaders.has('ce_specversion')) {
     for (const [name, value] of kafkaHeaders) {
-      if (name.startsWith(CE_PREFIX)) headers.set(`ce-${name.slice(CE_PREFIX.length)}`, encodeHeaderValue(value));
+      if (name.startsWith(CE_PREFIX))
+        headers.set(`ce-${name.slice(CE_PREFIX.length)}`, encodeHeaderValue(value));
       else if ((PASSED_HEADERS as readonly string[]).includes(name)) headers.set(name, value);
     }
   } else if (contentType?.toLowerCase().startsWith(STRUCTURED)) {

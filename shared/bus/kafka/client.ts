@@ -21,11 +21,16 @@ export function createKafka(connection: KafkaConnection): Kafka {
   });
 }
 
-/** kafkajs INFO lines are per-rebalance chatter (pausing, joining); they stay at debug here. */
+/**
+ * kafkajs INFO lines are per-rebalance chatter (pausing, joining); they stay at debug here. Its
+ * connection layer logs every error response at ERROR and then hands the same error to the caller, who
+ * retries or reports it, so those lines are warnings.
+ */
 function writeEntry(log: Logger, entry: LogEntry): void {
   const { message, ...fields } = entry.log;
   const record = { ...fields, namespace: entry.namespace };
-  if (entry.level === logLevel.ERROR) log.error(message, record);
+  if (entry.level === logLevel.ERROR && entry.namespace !== 'Connection') log.error(message, record);
+  else if (entry.level === logLevel.ERROR) log.warn(message, record);
   else if (entry.level === logLevel.WARN) log.warn(message, record);
   else log.debug(message, record);
 }

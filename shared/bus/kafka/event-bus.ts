@@ -4,14 +4,29 @@
  * CloudEvent so a KafkaSource forwards it unchanged. `publish()` resolves once the broker has the record
  * on every in-sync replica; delivery to functions is the KafkaSource's job (or KafkaSourceDispatcher's).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type ICustomPartitioner, type Kafka, Partitioners, type Producer } from 'kafkajs';
 import type { DomainEvent, EventType } from '../../events/schemas';
 import type { EventBus } from '../port';
 import { eventHeaders } from './binding';
 import { createKafka, type KafkaConnection } from './client';
 
+/** At most this many records go in one produce request. */
+const MAX_BATCH_RECORDS = 500;
+
 /** Events that only feed open streams and the event store; they have no topic. */
 const NOT_ON_KAFKA: ReadonlySet<EventType> = new Set(['execution_output']);
+
+interface Waiter {
+  event: DomainEvent;
+  resolve: () => void;
+  reject: (error: unknown) => void;
+}
+
+interface TopicQueue {
+  waiting: Waiter[];
+  flushing: boolean;
+}
 
 export interface KafkaEventBusOptions extends KafkaConnection {
   /** Prepended to every topic name (tests give each run its own topics). */
@@ -35,13 +50,14 @@ export class KafkaEventBus implements EventBus {
   private readonly publishTimeoutMs: number;
   private connecting: Promise<void> | null = null;
   private readonly inFlight = new Set<Promise<unknown>>();
+  private readonly queues = new Map<string, TopicQueue>();
   private closed = false;
 
-  constructor(private readonly options: KafkaEventBusOptions) {
+  constructor(options: KafkaEventBusOptions) {
     this.kafka = createKafka({ ...options, clientId: options.clientId ?? 'integr8scode-publisher' });
     this.producer = this.kafka.producer({
       idempotent: true,
-      // Idempotence keeps order with up to 5 requests in flight; one keeps the partition log simple to read.
+      // kafkajs's idempotent producer sends one request per broker at a time whatever this says.
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       createPartitioner: options.partitioner ?? Partitioners.DefaultPartitioner,
@@ -90,6 +106,58 @@ export class KafkaEventBus implements EventBus {
     }
   }
 
+  /**
+   * Sends what waits for `topic` as one request, and again for whatever arrived meanwhile. kafkajs does
+   * not batch concurrent send() calls and its idempotent producer holds one request per broker at a
+   * time, so one record per request would cap a busy function at a few hundred events a second. Each
+   * topic has its own queue: order matters within a topic only, and a topic that cannot be written
+   * must not hold up the others.
+   */
+  private async flush(topic: string, queue: TopicQueue): Promise<void> {
+    queue.flushing = true;
+    try {
+      while (queue.waiting.length > 0) {
+        await this.sendTopic(topic, queue.waiting.splice(0, MAX_BATCH_RECORDS));
+      }
+    } finally {
+      queue.flushing = false;
+    }
+  }
+
+  /**
+   * One topic's records in one request. The idempotent producer retries without end (a missing topic, a
+   * broker outage), so the wait is bounded.
+   */
+  private async sendTopic(topic: string, waiters: Waiter[]): Promise<void> {
+    const bound = new AbortController();
+    const sent = (async () => {
+      await this.connect();
+      await this.producer.send({
+        topic,
+        acks: -1,
+        messages: waiters.map(({ event }) => ({
+          key: event.aggregate_id,
+          value: JSON.stringify(event),
+          headers: eventHeaders(event),
+        })),
+      });
+    })();
+    sent.catch(() => {});
+    const cutoff = sleep(this.publishTimeoutMs, undefined, { signal: bound.signal }).then(() => {
+      throw new Error(
+        `Kafka did not acknowledge ${waiters.length} record(s) for ${topic} within ${this.publishTimeoutMs} ms`,
+      );
+    });
+    try {
+      await Promise.race([sent, cutoff]);
+      for (const waiter of waiters) waiter.resolve();
+    } catch (error) {
+      for (const waiter of waiters) waiter.reject(error);
+    } finally {
+      bound.abort();
+    }
+  }
+
   private async send(event: DomainEvent): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const cutoff = new Promise<never>((_, reject) => {
@@ -103,14 +171,16 @@ export class KafkaEventBus implements EventBus {
         this.publishTimeoutMs,
       );
     });
-    const write = (async () => {
-      await this.connect();
-      await this.producer.send({
-        topic: this.topicFor(event.event_type),
-        acks: -1,
-        messages: [{ key: event.aggregate_id, value: JSON.stringify(event), headers: eventHeaders(event) }],
-      });
-    })();
+    const topic = this.topicFor(event.event_type);
+    let queue = this.queues.get(topic);
+    if (!queue) {
+      queue = { waiting: [], flushing: false };
+      this.queues.set(topic, queue);
+    }
+    const write = new Promise<void>((resolve, reject) => {
+      queue.waiting.push({ event, resolve, reject });
+      if (!queue.flushing) void this.flush(topic, queue);
+    });
     // After the cutoff the write may still land; consumers are idempotent on event_id, so that is harmless.
     write.catch(() => {});
     try {
