@@ -156,6 +156,7 @@ export function configMap() {
   ] as const) {
     data[key] = String(defaults[key]);
   }
+  data.PLATFORM = 'stack';
   data.CPU_LIMIT = defaults.CPU_LIMIT;
   data.MEMORY_LIMIT = '128Mi';
   data.LOG_LEVEL = 'info';
