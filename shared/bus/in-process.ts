@@ -11,7 +11,13 @@ import { toBinaryRequest } from '../events/cloudevents';
 import type { DomainEvent } from '../events/schemas';
 import type { Logger } from '../log';
 import type { DeadLetter, DeadLetterRepository } from '../store/ports';
-import { backoffMs, classifyDelivery } from './delivery';
+import {
+  type AttemptResult,
+  attemptDelivery,
+  backoffMs,
+  classifyDelivery,
+  describeFailure,
+} from './delivery';
 import { DEFAULT_DELIVERY, type DeliveryPolicy, type EventBus, type Subscription } from './port';
 
 export interface InProcessBusOptions {
@@ -24,9 +30,6 @@ export interface InProcessBusOptions {
   closeTimeoutMs?: number;
 }
 
-type AttemptResult = { status: number; body: string } | { error: Error };
-
-const ERROR_BODY_CHARS = 500;
 const DEAD_LETTER_RETRY_MS = { first: 100, max: 30_000 };
 
 interface Consumer {
@@ -160,35 +163,19 @@ export class InProcessBus implements EventBus {
   private async attempt(consumer: Consumer, event: DomainEvent): Promise<AttemptResult> {
     await consumer.slots.acquire();
     const abort = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    let onShutdown = () => {};
     try {
       const request = new Request(toBinaryRequest(event, consumer.url), { signal: abort.signal });
-      const exchange = consumer.subscription.deliver(request).then(async (response) => {
-        if (response.ok) {
-          await response.body?.cancel();
-          return { status: response.status, body: '' };
-        }
-        return { status: response.status, body: await response.text() };
-      });
-      // A sink that fails after its cutoff was already counted; its late rejection is of no interest.
-      exchange.catch(() => {});
-      const cutoff = new Promise<never>((_, reject) => {
-        const stop = (reason: Error) => {
-          abort.abort(reason);
-          reject(reason);
-        };
-        timer = setTimeout(() => stop(new DeliveryTimeout()), this.policy.timeoutMs);
-        onShutdown = () => stop(new Error('event bus shut down'));
-        this.shutdown.signal.addEventListener('abort', onShutdown, { once: true });
-        if (this.shutdown.signal.aborted) onShutdown();
-      });
-      return await Promise.race([exchange, cutoff]);
-    } catch (error) {
-      return { error: error instanceof Error ? error : new Error(String(error)) };
+      return await attemptDelivery(
+        (r) => consumer.subscription.deliver(r),
+        request,
+        abort,
+        this.policy.timeoutMs,
+        {
+          signal: this.shutdown.signal,
+          reason: 'event bus shut down',
+        },
+      );
     } finally {
-      clearTimeout(timer);
-      this.shutdown.signal.removeEventListener('abort', onShutdown);
       consumer.slots.release();
     }
   }
@@ -262,25 +249,6 @@ export class InProcessBus implements EventBus {
     bound.abort();
     return drained;
   }
-}
-
-class DeliveryTimeout extends Error {
-  constructor() {
-    super('delivery timed out');
-    this.name = 'DeliveryTimeout';
-  }
-}
-
-function describeFailure(result: AttemptResult, subscriber: string, timeoutMs: number): string {
-  if ('error' in result) {
-    return result.error instanceof DeliveryTimeout
-      ? `no answer from ${subscriber} within ${timeoutMs} ms`
-      : `request to ${subscriber} failed: ${result.error.message}`;
-  }
-  const body = result.body.slice(0, ERROR_BODY_CHARS);
-  return body
-    ? `HTTP ${result.status} from ${subscriber}: ${body}`
-    : `HTTP ${result.status} from ${subscriber}`;
 }
 
 /** A counting semaphore handing free slots to waiters in arrival order. */

@@ -26,7 +26,13 @@ import { DEAD_LETTER_TOPIC, NAMESPACE } from '../../../knative/manifests';
 import { safeParseDomainEvent } from '../../events/schemas';
 import type { Logger } from '../../log';
 import type { DeadLetter, DeadLetterRepository } from '../../store/ports';
-import { backoffMs, classifyDelivery } from '../delivery';
+import {
+  type AttemptResult,
+  attemptDelivery,
+  backoffMs,
+  classifyDelivery,
+  describeFailure,
+} from '../delivery';
 import type { DeliveryPolicy } from '../port';
 import { deadLetterExtensions, recordToRequest, requestToHeaders, type SourceIdentity } from './binding';
 import { createKafka, type KafkaConnection } from './client';
@@ -61,10 +67,8 @@ export interface KafkaSourceDispatcherOptions extends KafkaConnection {
   stopGraceMs?: number;
 }
 
-type AttemptResult = { status: number; body: string } | { error: Error };
 type Outcome = 'done' | 'abandoned';
 
-const ERROR_BODY_CHARS = 500;
 const DEAD_LETTER_RETRY_MS = { first: 100, max: 30_000 };
 const COMMIT_RETRY_MS = 200;
 const DEAD_LETTER_PRODUCE_TIMEOUT_MS = 10_000;
@@ -290,36 +294,11 @@ class SourceRunner {
   }
 
   /** One POST, cut off by the per-attempt timeout or when the dispatcher abandons deliveries. */
-  private async attempt(request: Request, abort: AbortController, timeoutMs: number): Promise<AttemptResult> {
-    let timer: NodeJS.Timeout | undefined;
-    let onAbandon = () => {};
-    try {
-      const exchange = this.source.deliver(request).then(async (response) => {
-        if (response.ok) {
-          await response.body?.cancel();
-          return { status: response.status, body: '' };
-        }
-        return { status: response.status, body: await response.text() };
-      });
-      // A sink that fails after its cutoff was already counted; its late rejection is of no interest.
-      exchange.catch(() => {});
-      const cutoff = new Promise<never>((_, reject) => {
-        const stop = (reason: Error) => {
-          abort.abort(reason);
-          reject(reason);
-        };
-        timer = setTimeout(() => stop(new DeliveryTimeout()), timeoutMs);
-        onAbandon = () => stop(new Error('dispatcher stopped'));
-        this.abandon.signal.addEventListener('abort', onAbandon, { once: true });
-        if (this.abandon.signal.aborted) onAbandon();
-      });
-      return await Promise.race([exchange, cutoff]);
-    } catch (error) {
-      return { error: error instanceof Error ? error : new Error(String(error)) };
-    } finally {
-      clearTimeout(timer);
-      this.abandon.signal.removeEventListener('abort', onAbandon);
-    }
+  private attempt(request: Request, abort: AbortController, timeoutMs: number): Promise<AttemptResult> {
+    return attemptDelivery((r) => this.source.deliver(r), request, abort, timeoutMs, {
+      signal: this.abandon.signal,
+      reason: 'dispatcher stopped',
+    });
   }
 
   /** Stores the dead letter (retrying until it is stored) and produces it to the dead-letter topic. */
@@ -589,25 +568,6 @@ export class KafkaSourceDispatcher {
     }
     return out;
   }
-}
-
-class DeliveryTimeout extends Error {
-  constructor() {
-    super('delivery timed out');
-    this.name = 'DeliveryTimeout';
-  }
-}
-
-function describeFailure(result: AttemptResult, subscriber: string, timeoutMs: number): string {
-  if ('error' in result) {
-    return result.error instanceof DeliveryTimeout
-      ? `no answer from ${subscriber} within ${timeoutMs} ms`
-      : `request to ${subscriber} failed: ${result.error.message}`;
-  }
-  const body = result.body.slice(0, ERROR_BODY_CHARS);
-  return body
-    ? `HTTP ${result.status} from ${subscriber}: ${body}`
-    : `HTTP ${result.status} from ${subscriber}`;
 }
 
 /**
