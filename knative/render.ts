@@ -9,7 +9,8 @@ export function renderManifests(): Record<string, string> {
   return Object.fromEntries(
     Object.entries(manifests()).map(([path, docs]) => [
       path,
-      HEADER + docs.map((doc) => stringify(doc, { lineWidth: 0 })).join('---\n'),
+      HEADER +
+        docs.map((doc) => stringify(doc, { lineWidth: 0, aliasDuplicateObjects: false })).join('---\n'),
     ]),
   );
 }
