@@ -5,7 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 
 echo "== lint";       npx biome check .
-echo "== typecheck";  npx tsc --noEmit -p . && npx svelte-check --tsconfig web/tsconfig.json --threshold error --output machine | tail -n 1
+echo "== typecheck";  npx tsc --noEmit -p . && npx tsc -p loadtest/k6 && npx svelte-check --tsconfig web/tsconfig.json --threshold error --output machine | tail -n 1
 echo "== build";      npm run --silent build
 
 # Real Kafka, FerretDB and Redis for the adapter, stack and fault suites; stopped again if we started them.

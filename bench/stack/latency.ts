@@ -1,0 +1,89 @@
+/**
+ * Stack mode end to end: every function from its bundle as its own process, the KafkaSource dispatcher
+ * and the gateway (startStack), on FerretDB, Redis and Kafka. Hello-world Python, one at a time: from
+ * POST /api/v1/execute to the `result_stored` frame on the execution's SSE stream, 50 runs after 3
+ * warm-up runs. Prints p50/p99 and the sandboxed process's own wall time beside it.
+ * Run: `npm run build:functions && npx tsx bench/stack/latency.ts` (BENCH_SAMPLES overrides 50).
+ * Stack mode's consumer groups have fixed names, so this waits until no other stack is running.
+ */
+import { MongoClient } from 'mongodb';
+import type { ExecutionFrame } from '../../functions/stream-sse/frames';
+import { startStack } from '../../shared/platform/stack-runner';
+import { authHeaders, registerAndLogin } from '../../test/support/http';
+import { frameData, readSse } from '../../test/support/sse';
+import { ms, newRun, percentile, services, verdict, waitForIdleStackGroups } from './support';
+
+const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 50);
+const WARMUP = 3;
+
+const svc = services();
+await waitForIdleStackGroups(svc.kafkaBrokers);
+const run = newRun('latency', svc);
+const mongo = new MongoClient(run.env.MONGO_URL!);
+const errors: string[] = [];
+const stack = await startStack({
+  env: run.env,
+  port: 0,
+  functionBasePort: 19_900 + Math.floor(Math.random() * 50),
+  onLog: (name, line) => {
+    if (line.includes('"level":"error"') && errors.length < 20) errors.push(`${name}: ${line}`);
+  },
+});
+try {
+  const session = await registerAndLogin({ request: (p, init) => fetch(stack.url + p, init) });
+  const headers = authHeaders(session, { 'Content-Type': 'application/json' });
+
+  async function once(): Promise<{ totalMs: number; sandboxMs: number; status: string }> {
+    const started = performance.now();
+    const response = await fetch(`${stack.url}/api/v1/execute`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ script: 'print("hello")', lang: 'python' }),
+    });
+    if (!response.ok) throw new Error(`submit answered ${response.status}: ${await response.text()}`);
+    const { execution_id } = (await response.json()) as { execution_id: string };
+    const { frames } = await readSse(`${stack.url}/api/v1/events/executions/${execution_id}`, {
+      headers: { Cookie: session.cookie },
+      timeoutMs: 60_000,
+      until: (frame) => frameData<ExecutionFrame>(frame).event_type === 'result_stored',
+    });
+    const totalMs = performance.now() - started;
+    const last = frames.at(-1);
+    const frame = last ? frameData<ExecutionFrame>(last) : null;
+    if (frame?.event_type !== 'result_stored') throw new Error(`no result_stored frame for ${execution_id}`);
+    return {
+      totalMs,
+      sandboxMs: (frame.result?.resource_usage?.execution_time_wall_seconds ?? Number.NaN) * 1000,
+      status: frame.result?.status ?? 'no result',
+    };
+  }
+
+  for (let i = 0; i < WARMUP; i++) await once();
+  const totals: number[] = [];
+  const sandboxed: number[] = [];
+  for (let i = 0; i < SAMPLES; i++) {
+    const r = await once();
+    if (r.status !== 'completed') throw new Error(`run ${i} ended ${r.status}`);
+    totals.push(r.totalMs);
+    sandboxed.push(r.sandboxMs);
+  }
+  const p50 = percentile(totals, 50);
+  console.log(
+    `\n== stack mode, hello-world Python, ${SAMPLES} sequential runs (${WARMUP} warm-up runs before)`,
+  );
+  console.log(`submit → result_stored frame   p50 ${ms(p50)}  p99 ${ms(percentile(totals, 99))}`);
+  console.log(
+    `sandboxed process wall time    p50 ${ms(percentile(sandboxed, 50))}  p99 ${ms(percentile(sandboxed, 99))}`,
+  );
+  console.log(`target p50 ≤ 250 ms            ${verdict(p50 <= 250)}`);
+} finally {
+  await stack.stop();
+  // After the stack: its functions may still be writing (notifications) until they stop.
+  await mongo
+    .db(run.database)
+    .dropDatabase()
+    .catch(() => undefined);
+  await mongo.close();
+  run.cleanup();
+  if (errors.length > 0) console.warn(`errors logged by the stack:\n${errors.join('\n')}`);
+}

@@ -1,0 +1,154 @@
+/**
+ * The submit function alone under load. One process runs submit on the stack platform (FerretDB, Redis,
+ * Kafka; rate limit off) and nothing consumes what it publishes: no run-pod, no dispatcher. Its topics get
+ * a per-run prefix (see submit-server.ts) so no stack's run-pod ever reads the load. After one sign-in
+ * through the auth bundle, autocannon keeps 50 connections busy for 20 s on POST /api/v1/execute; then
+ * the run checks that every accepted request was persisted (executions in MongoDB) and published
+ * (records on the execution_requested topic, keyed by execution id).
+ * Run: `npm run build:functions && npx tsx bench/stack/submit.ts` (BENCH_CONNECTIONS, BENCH_SECONDS
+ * override 50 and 20).
+ */
+import autocannon from 'autocannon';
+import { MongoClient } from 'mongodb';
+import { authHeaders } from '../../test/support/http';
+import { benchKafka, ms, newRun, services, signIn, startProcess, verdict } from './support';
+
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const WARMUP_SECONDS = 2;
+
+const svc = services();
+const run = newRun('submit', svc);
+const prefix = `bench-${run.id}.`;
+const topic = `${prefix}execution_requested`;
+const kafka = benchKafka(svc.kafkaBrokers);
+const admin = kafka.admin();
+await admin.connect();
+const mongo = new MongoClient(run.env.MONGO_URL!);
+
+/** Every record key on `topic`, read from the start up to the high watermark (bounded in time). */
+async function topicKeys(): Promise<{ keys: string[]; records: number }> {
+  const ends = new Map(
+    (await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, Number(p.high)] as const),
+  );
+  const records = [...ends.values()].reduce((a, b) => a + b, 0);
+  const keys: string[] = [];
+  if (records === 0) return { keys, records };
+  const groupId = `${prefix}reader`;
+  const consumer = kafka.consumer({ groupId });
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  const reached = new Map<number, number>();
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(
+      () => reject(new Error(`read ${keys.length}/${records} records in 120 s`)),
+      120_000,
+    );
+    void consumer.run({
+      eachBatch: async ({ batch }) => {
+        for (const message of batch.messages) keys.push(message.key?.toString('utf8') ?? '');
+        const last = batch.messages.at(-1);
+        if (last) reached.set(batch.partition, Number(last.offset) + 1);
+        const done = [...ends].every(([partition, end]) => (reached.get(partition) ?? 0) >= end);
+        if (done) {
+          clearTimeout(timer);
+          resolve();
+        }
+      },
+    });
+  });
+  await consumer.disconnect();
+  await admin.deleteGroups([groupId]).catch(() => undefined);
+  return { keys, records };
+}
+
+let submit: Awaited<ReturnType<typeof startProcess>> | undefined;
+try {
+  await admin.createTopics({
+    topics: [{ topic, numPartitions: 3, replicationFactor: 1 }],
+    waitForLeaders: true,
+  });
+  const session = await signIn(run);
+  submit = await startProcess(
+    'submit',
+    ['--import', 'tsx', 'bench/stack/submit-server.ts'],
+    {
+      ...run.env,
+      BENCH_TOPIC_PREFIX: prefix,
+    },
+    { stopTimeoutMs: 70_000 },
+  );
+  const acceptedIds: string[] = [];
+  const target = {
+    url: `${submit.url}/api/v1/execute`,
+    requests: [
+      {
+        method: 'POST' as const,
+        headers: authHeaders(session, { 'Content-Type': 'application/json' }),
+        body: JSON.stringify({ script: 'print("hello")', lang: 'python' }),
+        onResponse: (status: number, body: string) => {
+          if (status >= 200 && status < 300)
+            acceptedIds.push((JSON.parse(body) as { execution_id: string }).execution_id);
+        },
+      },
+    ],
+  };
+
+  const warmup = await autocannon({ ...target, connections: 10, duration: WARMUP_SECONDS });
+  const result = await autocannon({ ...target, connections: CONNECTIONS, duration: SECONDS });
+  await submit.stop();
+  submit = undefined;
+
+  const accepted = new Set(acceptedIds);
+  const db = mongo.db(run.database);
+  const documents = await db
+    .collection('executions')
+    .find({}, { projection: { _id: 1, status: 1 } })
+    .toArray();
+  const stored = new Set(documents.map((d) => String(d._id)));
+  const { keys, records } = await topicKeys();
+  const onTopic = new Map<string, number>();
+  for (const key of keys) onTopic.set(key, (onTopic.get(key) ?? 0) + 1);
+  const persisted = [...accepted].filter((id) => stored.has(id)).length;
+  const published = [...accepted].filter((id) => onTopic.get(id) === 1).length;
+
+  const rps = result.requests.average;
+  const p99 = result.latency.p99;
+  console.log(
+    `\n== submit alone: POST /api/v1/execute, ${CONNECTIONS} connections, ${SECONDS} s (autocannon)`,
+  );
+  console.log(
+    'process: bench/stack/submit-server.ts on FerretDB + Redis + Kafka, rate limit off, no consumers',
+  );
+  console.log(`requests/s            ${rps.toFixed(1)} average (${result.requests.total} requests)`);
+  console.log(
+    `latency               p50 ${ms(result.latency.p50)}  p99 ${ms(p99)}  max ${ms(result.latency.max)}`,
+  );
+  console.log(
+    `2xx / non-2xx         ${result['2xx']} / ${result.non2xx}  (errors ${result.errors}, timeouts ${result.timeouts})`,
+  );
+  console.log(`accepted (2xx) incl. warm-up  ${accepted.size} (warm-up: ${warmup['2xx']})`);
+  console.log(
+    `persisted             ${persisted}/${accepted.size} accepted ids in MongoDB (${stored.size} executions stored)`,
+  );
+  console.log(
+    `published             ${published}/${accepted.size} accepted ids exactly once (${records} records on ${topic})`,
+  );
+  // Requests the client gave up on (timeouts) may still have been stored, and published or not.
+  const unpublished = documents.filter((d) => !onTopic.has(String(d._id)));
+  const statuses = new Map<string, number>();
+  for (const d of unpublished) statuses.set(String(d.status), (statuses.get(String(d.status)) ?? 0) + 1);
+  const byStatus = [...statuses].map(([status, n]) => `${status}: ${n}`).join(', ');
+  console.log(`stored, not published ${unpublished.length}${byStatus ? ` (${byStatus})` : ''}`);
+  console.log(`target ≥ 300 req/s    ${verdict(rps >= 300)}`);
+  console.log(`target p99 ≤ 50 ms    ${verdict(p99 <= 50)}`);
+  const complete = persisted === accepted.size && published === accepted.size;
+  console.log(`every accepted request persisted and published exactly once: ${verdict(complete)}`);
+  await db.dropDatabase();
+} finally {
+  await submit?.stop();
+  await admin.deleteTopics({ topics: [topic] }).catch(() => undefined);
+  await admin.disconnect();
+  await mongo.close();
+  run.cleanup();
+}
