@@ -42,11 +42,14 @@ export interface StackOptions {
 
 const READY_TIMEOUT_MS = 30_000;
 
+/** A child that ended by a signal keeps `exitCode` null; `signalCode` tells it is gone. */
+const exited = (child: ChildProcess): boolean => child.exitCode !== null || child.signalCode !== null;
+
 async function waitReady(url: string, child: ChildProcess, name: string): Promise<void> {
   const deadline = Date.now() + READY_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (child.exitCode !== null)
-      throw new Error(`${name} exited with code ${child.exitCode} before it was ready`);
+    if (exited(child))
+      throw new Error(`${name} exited (${child.exitCode ?? child.signalCode}) before it was ready`);
     try {
       if ((await fetch(`${url}/health/readiness`)).ok) return;
     } catch {
@@ -103,10 +106,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
 
   async function killFunction(name: string): Promise<void> {
     const child = children.get(name);
-    if (!child || child.exitCode !== null) return;
-    const exited = new Promise((resolve) => child.once('exit', resolve));
+    if (!child || exited(child)) return;
+    const gone = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
-    await exited;
+    await gone;
   }
 
   const platform = await createStackPlatform(config, 'gateway');
@@ -161,10 +164,10 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
       await activeDispatcher.stop();
       await Promise.all(
         [...children.values()].map(async (child) => {
-          if (child.exitCode !== null) return;
-          const exited = new Promise((resolve) => child.once('exit', resolve));
+          if (exited(child)) return;
+          const gone = new Promise((resolve) => child.once('exit', resolve));
           child.kill('SIGTERM');
-          await exited;
+          await gone;
         }),
       );
       await platform.close();
