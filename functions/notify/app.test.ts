@@ -7,6 +7,7 @@ import type { EventPublisher } from '../../shared/events/publisher';
 import type { EventOf } from '../../shared/events/schemas';
 import { userChannel } from '../../shared/fanout/port';
 import type { Platform } from '../../shared/platform/platform';
+import { anExecution } from '../../shared/store/contracts/fixtures';
 import { createTestPlatform } from '../../test/support/platform';
 import { notifyFunction } from './index';
 
@@ -46,28 +47,15 @@ async function createUser(target: Platform, username: string): Promise<string> {
 
 async function createExecution(userId: string): Promise<ExecutionRecord> {
   const at = platform.now().toISOString();
-  const execution: ExecutionRecord = {
+  const execution = anExecution({
     execution_id: randomUUID(),
     user_id: userId,
     script: 'print("hi")',
-    stdin: '',
-    lang: 'python',
-    lang_version: '3.12',
-    priority: 'normal',
     status: 'running',
-    stdout: null,
-    stderr: null,
-    exit_code: null,
-    error_type: null,
-    error_message: null,
-    resource_usage: null,
-    output: null,
     created_at: at,
-    updated_at: at,
     scheduled_at: at,
     started_at: at,
-    finished_at: null,
-  };
+  });
   await platform.store.executions.create(execution);
   return execution;
 }

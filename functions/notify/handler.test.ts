@@ -1,33 +1,22 @@
 import { describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../shared/domain/execution';
 import { parseDomainEvent } from '../../shared/events/schemas';
+import { anExecution } from '../../shared/store/contracts/fixtures';
 import { inAppNotification, notificationFor, type TerminalEvent } from './handler';
 
 const EXECUTION_ID = '3f2b8c1e-9a4d-4e6f-8b7a-1c2d3e4f5a6b';
 
-const execution = (patch: Partial<ExecutionRecord> = {}): ExecutionRecord => ({
-  execution_id: EXECUTION_ID,
-  user_id: 'user-1',
-  script: 'print(1)',
-  stdin: '',
-  lang: 'python',
-  lang_version: '3.12',
-  priority: 'normal',
-  status: 'running',
-  stdout: null,
-  stderr: null,
-  exit_code: null,
-  error_type: null,
-  error_message: null,
-  resource_usage: null,
-  output: null,
-  created_at: '2025-01-01T10:00:00.000Z',
-  updated_at: '2025-01-01T10:00:01.000Z',
-  scheduled_at: '2025-01-01T10:00:00.200Z',
-  started_at: '2025-01-01T10:00:00.500Z',
-  finished_at: null,
-  ...patch,
-});
+const execution = (patch: Partial<ExecutionRecord> = {}): ExecutionRecord =>
+  anExecution({
+    execution_id: EXECUTION_ID,
+    script: 'print(1)',
+    status: 'running',
+    created_at: '2025-01-01T10:00:00.000Z',
+    updated_at: '2025-01-01T10:00:01.000Z',
+    scheduled_at: '2025-01-01T10:00:00.200Z',
+    started_at: '2025-01-01T10:00:00.500Z',
+    ...patch,
+  });
 
 /** A terminal event as the bus delivers it, so schema defaults apply exactly as in production. */
 const terminalEvent = (fields: Record<string, unknown>): TerminalEvent =>
