@@ -45,41 +45,53 @@ export function mongoEventStore(
     return document ? toStored(document) : null;
   };
 
-  return {
-    async append(event) {
-      let seq = (await hint()) + 1;
-      for (let collisions = 0; collisions < MAX_COLLISIONS; collisions++) {
-        const stored_at = new Date().toISOString();
-        try {
-          await events.insertOne({
-            _id: event.event_id,
-            seq,
-            stored_at,
-            aggregate_id: event.aggregate_id,
-            event_type: event.event_type,
-            event,
-          });
-        } catch (error) {
-          if (!isDuplicateKey(error)) throw error;
-          const first = await get(event.event_id);
-          if (first) return { ...first, duplicate: true };
-          // The position was taken by another event: move past it.
-          seq =
-            collisions > 0 && collisions % REREAD_AFTER === 0
-              ? Math.max(seq, await highestTaken()) + 1
-              : seq + 1;
-          seq = Math.max(seq, (await hint()) + 1);
-          continue;
-        }
-        // Best effort: the hint only ever names a taken position, so a lost or late write is harmless.
-        await counters
-          .updateOne({ _id: EVENT_SEQ_COUNTER }, { $max: { seq } }, { upsert: true })
-          .catch((error) => {
-            if (!isDuplicateKey(error)) throw error;
-          });
-        return { seq, event, stored_at, duplicate: false };
+  // This process's appends run one at a time from the last position it took: concurrent requests
+  // in one process would otherwise all race for the same position and retry each other out.
+  let lastTaken = 0;
+  let queue: Promise<unknown> = Promise.resolve();
+
+  async function appendOne(event: DomainEvent): Promise<StoredEvent & { duplicate: boolean }> {
+    let seq = (lastTaken > 0 ? lastTaken : await hint()) + 1;
+    for (let collisions = 0; collisions < MAX_COLLISIONS; collisions++) {
+      const stored_at = new Date().toISOString();
+      try {
+        await events.insertOne({
+          _id: event.event_id,
+          seq,
+          stored_at,
+          aggregate_id: event.aggregate_id,
+          event_type: event.event_type,
+          event,
+        });
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const first = await get(event.event_id);
+        if (first) return { ...first, duplicate: true };
+        // The position was taken by another event: move past it.
+        seq =
+          collisions > 0 && collisions % REREAD_AFTER === 0
+            ? Math.max(seq, await highestTaken()) + 1
+            : seq + 1;
+        seq = Math.max(seq, (await hint()) + 1);
+        continue;
       }
-      throw new Error(`could not find a free event position after ${MAX_COLLISIONS} attempts`);
+      lastTaken = seq;
+      // Best effort: the hint only ever names a taken position, so a lost or late write is harmless.
+      await counters
+        .updateOne({ _id: EVENT_SEQ_COUNTER }, { $max: { seq } }, { upsert: true })
+        .catch((error) => {
+          if (!isDuplicateKey(error)) throw error;
+        });
+      return { seq, event, stored_at, duplicate: false };
+    }
+    throw new Error(`could not find a free event position after ${MAX_COLLISIONS} attempts`);
+  }
+
+  return {
+    append(event) {
+      const appended = queue.then(() => appendOne(event));
+      queue = appended.catch(() => undefined);
+      return appended;
     },
     async listByAggregate(aggregateId, options = {}) {
       if (options.limit !== undefined && options.limit <= 0) return [];
