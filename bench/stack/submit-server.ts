@@ -9,7 +9,7 @@ import { createSubmitApp } from '../../functions/submit/app';
 import { KafkaEventBus } from '../../shared/bus/kafka/event-bus';
 import { loadConfigOrExit } from '../../shared/config/config';
 import { EventPublisher } from '../../shared/events/publisher';
-import { SERVICE_VERSION } from '../../shared/platform/embedded';
+import { SERVICE_VERSION } from '../../shared/platform/platform';
 import { createStackPlatform } from '../../shared/platform/stack';
 
 const prefix = process.env.BENCH_TOPIC_PREFIX;

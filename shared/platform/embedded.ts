@@ -16,9 +16,7 @@ import { createLogger, type Logger } from '../log';
 import { createLocalSandbox } from '../sandbox/local/local-sandbox';
 import type { Sandbox } from '../sandbox/port';
 import { openSqliteStore } from '../store/sqlite';
-import type { Platform } from './platform';
-
-export const SERVICE_VERSION = '0.1.0';
+import { type Platform, SERVICE_VERSION } from './platform';
 
 export interface EmbeddedPlatform extends Platform {
   bus: InProcessBus;

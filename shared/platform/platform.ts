@@ -11,6 +11,9 @@ import type { Logger } from '../log';
 import type { Sandbox } from '../sandbox/port';
 import type { Repositories } from '../store/ports';
 
+/** Reported in every event's metadata. */
+export const SERVICE_VERSION = '0.1.0';
+
 export interface Platform {
   config: Config;
   /** HMAC key for CSRF tokens. */

@@ -12,8 +12,7 @@ import { RedisKeyValueStore } from '../kv/redis';
 import { createLogger } from '../log';
 import { createLocalSandbox } from '../sandbox/local/local-sandbox';
 import { openMongoStore } from '../store/mongo';
-import { SERVICE_VERSION } from './embedded';
-import type { Platform } from './platform';
+import { type Platform, SERVICE_VERSION } from './platform';
 
 export interface StackPlatform extends Platform {
   close(): Promise<void>;
