@@ -125,7 +125,9 @@ export function describeEventBusContract(adapterName: string, makeBus: MakeBus):
       await bus.drain();
 
       expect(runPod.calls.map((call) => call.event)).toEqual([created]);
-      expect(monitor.calls.map((call) => call.event)).toEqual([created, started]);
+      // Two event types: each arrives once, in either order (order holds within a type).
+      expect(monitor.calls.map((call) => call.event)).toHaveLength(2);
+      expect(monitor.calls.map((call) => call.event)).toEqual(expect.arrayContaining([created, started]));
       expect(runPod.calls[0]!.url).toBe('http://run-pod.local/');
       expect(deadLetters.letters).toEqual([]);
     });
