@@ -2,8 +2,10 @@
  * What the per-function load scripts share: configuration from `-e NAME=value`, signing in, submitting,
  * and valid domain events sent as binary-mode CloudEvents (the way KafkaSource delivers them).
  */
+import { sleep } from 'k6';
 import { randomBytes } from 'k6/crypto';
 import http from 'k6/http';
+import type { Options } from 'k6/options';
 
 /** `-e NAME=value` or the environment, else `fallback`. */
 export function env(name: string, fallback?: string): string {
@@ -140,9 +142,27 @@ export function postCloudEvent(url: string, event: Record<string, unknown>) {
   });
 }
 
-/** Thresholds every CloudEvent sink script shares: each event handled (2xx), p99 under 50 ms. */
-export const sinkThresholds = {
-  http_req_failed: ['rate<0.01'],
-  checks: ['rate>0.99'],
-  'http_req_duration{scenario:events}': ['p(99)<50'],
+/**
+ * Options every CloudEvent sink script shares: VUS virtual users posting events for DURATION, each
+ * event handled (2xx) and p99 under 50 ms.
+ */
+export const sinkOptions: Options = {
+  scenarios: {
+    events: { executor: 'constant-vus', vus: Number(env('VUS', '20')), duration: env('DURATION', '30s') },
+  },
+  thresholds: {
+    http_req_failed: ['rate<0.01'],
+    checks: ['rate>0.99'],
+    'http_req_duration{scenario:events}': ['p(99)<50'],
+  },
 };
+
+/**
+ * setup() of the sink scripts: the sinks reject events for executions they cannot find, so real ones are
+ * submitted first (EXECUTIONS of them) and given SEED_WAIT_SECONDS to run.
+ */
+export function seedSinkExecutions(): string[] {
+  const ids = seedExecutions(Number(env('EXECUTIONS', '10')));
+  sleep(Number(env('SEED_WAIT_SECONDS', '15')));
+  return ids;
+}

@@ -6,22 +6,11 @@
  *   k6 run -e API_URL=https://integr8scode.example.com -e FUNCTION_URL=http://127.0.0.1:8081/ \
  *     loadtest/k6/run-pod.ts
  */
-import { check, sleep } from 'k6';
-import type { Options } from 'k6/options';
-import { env, envelope, pick, postCloudEvent, seedExecutions, sinkThresholds } from './lib.ts';
+import { check } from 'k6';
+import { env, envelope, pick, postCloudEvent, seedSinkExecutions, sinkOptions } from './lib.ts';
 
-export const options: Options = {
-  scenarios: {
-    events: { executor: 'constant-vus', vus: Number(env('VUS', '20')), duration: env('DURATION', '30s') },
-  },
-  thresholds: sinkThresholds,
-};
-
-export function setup(): string[] {
-  const ids = seedExecutions(Number(env('EXECUTIONS', '10')));
-  sleep(Number(env('SEED_WAIT_SECONDS', '15')));
-  return ids;
-}
+export const options = sinkOptions;
+export const setup = seedSinkExecutions;
 
 export default function (executions: string[]): void {
   const executionId = pick(executions);
