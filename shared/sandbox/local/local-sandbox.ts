@@ -477,6 +477,8 @@ class LocalExecution {
     for (const fd of fds) closeSync(fd);
     // Off the result's path: removing a cgroup waits for the kernel to finish tearing the processes down.
     this.cleanedUp = this.cleanup(spec.executionId);
+    // A run we killed (cancel, time limit) is reported only once every process of it is gone.
+    if (this.stop) await this.cleanedUp;
     return outcome;
   }
 
