@@ -58,7 +58,7 @@ function execution(index: number, random: () => number): ExecutionRecord {
 }
 
 async function measure(
-  store: Repositories,
+  store: ListedStore,
   name: string,
   samples: number,
   query: (sample: number) => { filter: ExecutionFilter; skip: number },
@@ -80,7 +80,10 @@ async function measure(
 }
 
 /** The store under test and how to remove what the run created. */
-async function openStore(): Promise<{ store: Repositories; cleanUp(): Promise<void> }> {
+/** What the listing needs of either store. */
+type ListedStore = Pick<Repositories, 'executions' | 'close'>;
+
+async function openStore(): Promise<{ store: ListedStore; cleanUp(): Promise<void> }> {
   if (process.env.BENCH_STORE !== 'mongo') {
     const directory = mkdtempSync(join(tmpdir(), 'integr8s-bench-'));
     return {

@@ -23,8 +23,7 @@ import { toBinaryRequest } from '../shared/events/cloudevents';
 import type { DomainEvent, EventType } from '../shared/events/schemas';
 import { processedKey } from '../shared/http/cloudevent-sink';
 import { type RunningStack, startStack } from '../shared/platform/stack-runner';
-import { openMongoStore } from '../shared/store/mongo';
-import type { Repositories } from '../shared/store/ports';
+import { type MongoRepositories, openMongoStore } from '../shared/store/mongo';
 import { waitForIdleStackGroups } from './support/kafka-groups';
 import { type ServiceName, serviceRunning, services } from './support/services';
 import { frameData, readSse, type SseFrame } from './support/sse';
@@ -60,7 +59,7 @@ function retryBudgetMs(functionName: string): number {
 
 describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, Redis)', () => {
   let stack: RunningStack;
-  let store: Repositories;
+  let store: MongoRepositories;
   let redis: Redis;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'integr8scode-faults-'));
   const logs: string[] = [];

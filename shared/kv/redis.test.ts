@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useRedisTestKeys } from '../../test/support/redis';
 import { createLogger } from '../log';
 import { describeKeyValueStoreContract } from './kv.contract';
 import { RedisKeyValueStore } from './redis';
@@ -9,23 +8,11 @@ const url = process.env.INTEGR8S_REDIS_URL;
 if (!url) console.log('INTEGR8S_REDIS_URL is not set: skipping the Redis key-value store tests');
 
 const silent = createLogger('silent');
-/** Every store of this run writes under this prefix, so runs sharing a Redis do not collide. */
-const runPrefix = `test:kv:${randomUUID()}:`;
-let stores = 0;
-const freshPrefix = () => `${runPrefix}${++stores}:`;
 /** A port nothing listens on: connections are refused at once. */
 const DEAD_URL = 'redis://127.0.0.1:1';
 
 describe.skipIf(!url)('RedisKeyValueStore', () => {
-  let raw: Redis;
-  beforeAll(() => {
-    raw = new Redis(url!);
-  });
-  afterAll(async () => {
-    const keys = await raw.keys(`${runPrefix}*`);
-    if (keys.length > 0) await raw.del(...keys);
-    await raw.quit();
-  });
+  const { raw, freshPrefix } = useRedisTestKeys(url!, 'kv');
 
   describeKeyValueStoreContract(
     'redis',
@@ -42,7 +29,10 @@ describe.skipIf(!url)('RedisKeyValueStore', () => {
       expect(await b.get('shared-name')).toBeNull();
       expect(await b.set('shared-name', 'from b', { onlyIfAbsent: true })).toBe(true);
       expect(await a.get('shared-name')).toBe('from a');
-      expect((await raw.keys(`${prefixA}*`)).sort()).toEqual([`${prefixA}counter`, `${prefixA}shared-name`]);
+      expect((await raw().keys(`${prefixA}*`)).sort()).toEqual([
+        `${prefixA}counter`,
+        `${prefixA}shared-name`,
+      ]);
     } finally {
       await a.close();
       await b.close();
@@ -54,19 +44,19 @@ describe.skipIf(!url)('RedisKeyValueStore', () => {
     const kv = new RedisKeyValueStore(url!, { keyPrefix: prefix, logger: silent });
     try {
       await kv.set('k', 'v', { ttlMs: 60_000 });
-      expect(await raw.pttl(`${prefix}k`)).toBeGreaterThan(50_000);
+      expect(await raw().pttl(`${prefix}k`)).toBeGreaterThan(50_000);
       await kv.set('k', 'v2');
-      expect(await raw.pttl(`${prefix}k`)).toBe(-1);
+      expect(await raw().pttl(`${prefix}k`)).toBe(-1);
 
       await kv.increment('n', { ttlMs: 60_000 });
-      await raw.pexpire(`${prefix}n`, 30_000);
+      await raw().pexpire(`${prefix}n`, 30_000);
       await kv.increment('n', { ttlMs: 60_000 });
-      const ttl = await raw.pttl(`${prefix}n`);
+      const ttl = await raw().pttl(`${prefix}n`);
       expect(ttl).toBeGreaterThan(20_000);
       expect(ttl).toBeLessThanOrEqual(30_000);
 
       await kv.increment('forever');
-      expect(await raw.pttl(`${prefix}forever`)).toBe(-1);
+      expect(await raw().pttl(`${prefix}forever`)).toBe(-1);
     } finally {
       await kv.close();
     }
@@ -107,7 +97,7 @@ describe.skipIf(!url)('RedisKeyValueStore', () => {
     const kv = new RedisKeyValueStore(url!, { keyPrefix: freshPrefix(), logger: silent });
     try {
       expect(await kv.increment('n')).toBe(1);
-      await raw.script('FLUSH');
+      await raw().script('FLUSH');
       expect(await kv.increment('n')).toBe(2);
     } finally {
       await kv.close();

@@ -12,6 +12,8 @@ import { RedisKeyValueStore } from '../kv/redis';
 import { createLogger } from '../log';
 import { createLocalSandbox } from '../sandbox/local/local-sandbox';
 import { openMongoStore } from '../store/mongo';
+import type { Repositories } from '../store/ports';
+import { RedisSessionRepository } from '../store/redis/sessions';
 import { type Platform, SERVICE_VERSION } from './platform';
 
 export interface StackPlatform extends Platform {
@@ -28,7 +30,21 @@ export async function createStackPlatform(config: Config, service: string): Prom
     .map(([name]) => name);
   if (missing.length > 0) throw new Error(`PLATFORM=stack needs ${missing.join(', ')}`);
   const log = createLogger(config.LOG_LEVEL, { service: `integr8scode-${service}` });
-  const store = await openMongoStore(MONGO_URL!);
+  const durable = await openMongoStore(MONGO_URL!);
+  const sessions = new RedisSessionRepository(REDIS_URL!, {
+    keyPrefix: REDIS_PREFIX,
+    logger: log.child({ component: 'sessions' }),
+  });
+  const store: Repositories = {
+    ...durable,
+    sessions,
+    async ping() {
+      await Promise.all([durable.ping(), sessions.ping()]);
+    },
+    async close() {
+      await Promise.all([durable.close(), sessions.close()]);
+    },
+  };
   const kv = new RedisKeyValueStore(REDIS_URL!, {
     keyPrefix: REDIS_PREFIX,
     logger: log.child({ component: 'kv' }),

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { aDeadLetter, at, type MakeRepositories, useRepositories } from './fixtures';
 
-export function describeDeadLetterRepositoryContract(adapterName: string, make: MakeRepositories): void {
+export function describeDeadLetterRepositoryContract(
+  adapterName: string,
+  make: MakeRepositories<'deadLetters'>,
+): void {
   describe(`DeadLetterRepository contract: ${adapterName}`, () => {
     const repos = useRepositories(make);
 

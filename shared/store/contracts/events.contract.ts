@@ -4,7 +4,7 @@ import { aCompletedEvent, anOutputEvent, type MakeRepositories, useRepositories 
 
 const eventIds = (stored: StoredEvent[]) => stored.map((entry) => entry.event.event_id);
 
-export function describeEventStoreContract(adapterName: string, make: MakeRepositories): void {
+export function describeEventStoreContract(adapterName: string, make: MakeRepositories<'events'>): void {
   describe(`EventStore contract: ${adapterName}`, () => {
     const repos = useRepositories(make);
 

@@ -6,7 +6,7 @@ import { anExecution, at, type MakeRepositories, useRepositories } from './fixtu
 const ids = (items: ExecutionRecord[]) => items.map((item) => item.execution_id);
 
 /** Every page of a listing, fetched `pageSize` at a time until a short page. */
-async function allPages(repos: Repositories, filter: ExecutionFilter, pageSize: number) {
+async function allPages(repos: Pick<Repositories, 'executions'>, filter: ExecutionFilter, pageSize: number) {
   const seen: string[] = [];
   const totals = new Set<number>();
   for (let skip = 0; ; skip += pageSize) {
@@ -17,7 +17,10 @@ async function allPages(repos: Repositories, filter: ExecutionFilter, pageSize: 
   }
 }
 
-export function describeExecutionRepositoryContract(adapterName: string, make: MakeRepositories): void {
+export function describeExecutionRepositoryContract(
+  adapterName: string,
+  make: MakeRepositories<'executions'>,
+): void {
   describe(`ExecutionRepository contract: ${adapterName}`, () => {
     const repos = useRepositories(make);
 

@@ -7,11 +7,16 @@ import type { SessionRecord, UserRecord } from '../../domain/user';
 import type { DomainEvent, EventOf } from '../../events/schemas';
 import type { DeadLetter, Repositories } from '../ports';
 
-export type MakeRepositories = () => Promise<Repositories>;
+/** Opens a fresh store offering at least the repositories `K` (by default all of them). */
+export type MakeRepositories<K extends keyof Repositories = keyof Repositories> = () => Promise<
+  Pick<Repositories, K | 'close'>
+>;
 
 /** A fresh store for every test, closed afterwards; call inside a `describe`. */
-export function useRepositories(make: MakeRepositories): () => Repositories {
-  let repositories: Repositories | undefined;
+export function useRepositories<K extends keyof Repositories>(
+  make: MakeRepositories<K>,
+): () => Pick<Repositories, K | 'close'> {
+  let repositories: Pick<Repositories, K | 'close'> | undefined;
   beforeEach(async () => {
     repositories = await make();
   });

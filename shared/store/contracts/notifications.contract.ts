@@ -5,7 +5,10 @@ import { aNotification, at, type MakeRepositories, useRepositories } from './fix
 
 const ids = (items: NotificationRecord[]) => items.map((item) => item.notification_id);
 
-export function describeNotificationRepositoryContract(adapterName: string, make: MakeRepositories): void {
+export function describeNotificationRepositoryContract(
+  adapterName: string,
+  make: MakeRepositories<'notifications'>,
+): void {
   describe(`NotificationRepository contract: ${adapterName}`, () => {
     const repos = useRepositories(make);
 

@@ -1,7 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { aSession, at, type MakeRepositories, useRepositories } from './fixtures';
 
-export function describeSessionRepositoryContract(adapterName: string, make: MakeRepositories): void {
+export function describeSessionRepositoryContract(
+  adapterName: string,
+  make: MakeRepositories<'sessions'>,
+): void {
   describe(`SessionRepository contract: ${adapterName}`, () => {
     const repos = useRepositories(make);
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { ConflictError } from '../ports';
 import { at, aUser, type MakeRepositories, useRepositories } from './fixtures';
 
-export function describeUserRepositoryContract(adapterName: string, make: MakeRepositories): void {
+export function describeUserRepositoryContract(adapterName: string, make: MakeRepositories<'users'>): void {
   describe(`UserRepository contract: ${adapterName}`, () => {
     const repos = useRepositories(make);
 

@@ -4,7 +4,7 @@
  * timestamps as dates). Every stored field that is not part of the record starts with `_`, and no
  * record field does, so reading strips them all.
  */
-import { type Document, MongoServerError } from 'mongodb';
+import { type Document, MongoServerError, type WriteError } from 'mongodb';
 
 /** A stored document: natural key as a string `_id`, then record and derived fields. */
 export interface StoredDocument extends Document {
@@ -33,9 +33,15 @@ export function toDate(timestamp: string): Date {
  * FerretDB 1.24 answers an update that collides with InternalError (1) carrying SQLite's message.
  */
 export function isDuplicateKey(error: unknown): boolean {
-  if (!(error instanceof MongoServerError)) return false;
-  return error.code === 11000 || (error.code === 1 && /UNIQUE constraint failed/.test(error.message));
+  return error instanceof MongoServerError && duplicateKey(error.code, error.message);
 }
+
+/** The same, for one refused document of a batch insert. */
+export const isDuplicateKeyWrite = (refusal: WriteError): boolean =>
+  duplicateKey(refusal.code, refusal.errmsg ?? '');
+
+const duplicateKey = (code: unknown, message: string): boolean =>
+  code === 11000 || (code === 1 && /UNIQUE constraint failed/.test(message));
 
 /** The defined fields of a patch: `undefined` means "leave unchanged", as in the embedded store. */
 export function definedFields(patch: object, except: readonly string[] = []): Record<string, unknown> {

@@ -1,7 +1,7 @@
-import type { Collection, Document, Filter } from 'mongodb';
+import { type Collection, type Document, type Filter, MongoBulkWriteError } from 'mongodb';
 import type { DomainEvent } from '../../events/schemas';
 import type { EventStore, StoredEvent } from '../ports';
-import { isDuplicateKey, type StoredDocument } from './documents';
+import { isDuplicateKeyWrite, type StoredDocument } from './documents';
 
 /** The counters document whose `seq` is the highest position known to be taken. */
 export const EVENT_SEQ_COUNTER = 'events';
@@ -9,6 +9,14 @@ export const EVENT_SEQ_COUNTER = 'events';
 // Collisions on a position before the hint is re-read, and before the append gives up.
 const REREAD_AFTER = 8;
 const MAX_COLLISIONS = 10_000;
+// Events written by one insert at most.
+const MAX_BATCH = 256;
+
+interface PendingAppend {
+  event: DomainEvent;
+  resolve(stored: StoredEvent & { duplicate: boolean }): void;
+  reject(error: unknown): void;
+}
 
 const toStored = (document: Document): StoredEvent => ({
   seq: document.seq as number,
@@ -45,53 +53,85 @@ export function mongoEventStore(
     return document ? toStored(document) : null;
   };
 
-  // This process's appends run one at a time from the last position it took: concurrent requests
-  // in one process would otherwise all race for the same position and retry each other out.
+  // This process's appends are written in batches, one batch at a time, from the last position it
+  // took: concurrent appends would otherwise all race for the same position and retry each other out,
+  // and one insert per batch keeps the store's round trips per event low under load.
   let lastTaken = 0;
-  let queue: Promise<unknown> = Promise.resolve();
+  const pending: PendingAppend[] = [];
+  let writing = false;
 
-  async function appendOne(event: DomainEvent): Promise<StoredEvent & { duplicate: boolean }> {
+  async function writeBatch(batch: PendingAppend[]): Promise<void> {
     let seq = (lastTaken > 0 ? lastTaken : await hint()) + 1;
-    for (let collisions = 0; collisions < MAX_COLLISIONS; collisions++) {
+    let collisions = 0;
+    while (batch.length > 0) {
       const stored_at = new Date().toISOString();
-      try {
-        await events.insertOne({
-          _id: event.event_id,
-          seq,
-          stored_at,
-          aggregate_id: event.aggregate_id,
-          event_type: event.event_type,
-          event,
-        });
-      } catch (error) {
-        if (!isDuplicateKey(error)) throw error;
-        const first = await get(event.event_id);
-        if (first) return { ...first, duplicate: true };
-        // The position was taken by another event: move past it.
-        seq =
-          collisions > 0 && collisions % REREAD_AFTER === 0
-            ? Math.max(seq, await highestTaken()) + 1
-            : seq + 1;
-        seq = Math.max(seq, (await hint()) + 1);
+      const documents = batch.map(({ event }, i) => ({
+        _id: event.event_id,
+        seq: seq + i,
+        stored_at,
+        aggregate_id: event.aggregate_id,
+        event_type: event.event_type,
+        event,
+      }));
+      const written = await insertInOrder(documents);
+      batch.splice(0, written.inserted).forEach(({ event, resolve }, i) => {
+        resolve({ seq: seq + i, event, stored_at, duplicate: false });
+      });
+      seq += written.inserted;
+      if (written.inserted > 0) lastTaken = seq - 1;
+      if (!written.failed) break;
+      const refused = batch.shift()!;
+      const first = await get(refused.event.event_id);
+      if (first) {
+        // Already stored (a re-run publisher): its position stays free for the next event.
+        refused.resolve({ ...first, duplicate: true });
         continue;
       }
-      lastTaken = seq;
-      // Best effort: the hint only ever names a taken position, so a lost or late write is harmless.
-      await counters
-        .updateOne({ _id: EVENT_SEQ_COUNTER }, { $max: { seq } }, { upsert: true })
-        .catch((error) => {
-          if (!isDuplicateKey(error)) throw error;
-        });
-      return { seq, event, stored_at, duplicate: false };
+      // The position was taken by another process: move past it.
+      batch.unshift(refused);
+      if (++collisions >= MAX_COLLISIONS)
+        throw new Error(`could not find a free event position after ${MAX_COLLISIONS} attempts`);
+      seq = collisions % REREAD_AFTER === 0 ? Math.max(seq, await highestTaken()) + 1 : seq + 1;
+      seq = Math.max(seq, (await hint()) + 1);
     }
-    throw new Error(`could not find a free event position after ${MAX_COLLISIONS} attempts`);
+    // Off the append path and best effort: the hint only ever names a taken position, so a lost or
+    // late write (or two racing upserts, one refused as a duplicate) is harmless.
+    if (lastTaken > 0)
+      void counters
+        .updateOne({ _id: EVENT_SEQ_COUNTER }, { $max: { seq: lastTaken } }, { upsert: true })
+        .catch(() => undefined);
+  }
+
+  /** Inserts in order and stops at the first refused document; says how many went in before it. */
+  async function insertInOrder(documents: StoredDocument[]): Promise<{ inserted: number; failed: boolean }> {
+    try {
+      await events.insertMany(documents, { ordered: true });
+      return { inserted: documents.length, failed: false };
+    } catch (error) {
+      if (!(error instanceof MongoBulkWriteError)) throw error;
+      const [refusal] = [error.writeErrors].flat();
+      if (!refusal || !isDuplicateKeyWrite(refusal)) throw error;
+      return { inserted: refusal.index, failed: true };
+    }
+  }
+
+  async function drain(): Promise<void> {
+    writing = true;
+    while (pending.length > 0) {
+      const batch = pending.splice(0, MAX_BATCH);
+      await writeBatch([...batch]).catch((error) => {
+        for (const { reject } of batch) reject(error);
+      });
+    }
+    writing = false;
   }
 
   return {
     append(event) {
-      const appended = queue.then(() => appendOne(event));
-      queue = appended.catch(() => undefined);
-      return appended;
+      return new Promise((resolve, reject) => {
+        pending.push({ event, resolve, reject });
+        if (!writing) void drain();
+      });
     },
     async listByAggregate(aggregateId, options = {}) {
       if (options.limit !== undefined && options.limit <= 0) return [];

@@ -1,20 +1,19 @@
 /**
- * The MongoDB store: every repository in one database of a MongoDB-wire server (MongoDB itself, or
- * FerretDB, which the platform runs). What the adapter assumes of the server is in README.md.
+ * The MongoDB store: every durable repository in one database of a MongoDB-wire server (MongoDB itself,
+ * or FerretDB, which the platform runs). Sessions live in Redis (see ../redis/sessions.ts). What the
+ * adapter assumes of the server is in README.md.
  */
-import { type Db, type IndexDescription, MongoClient, MongoServerError } from 'mongodb';
+import { type Db, type IndexDescription, MongoClient } from 'mongodb';
 import type { Repositories } from '../ports';
 import { mongoDeadLetterRepository } from './dead-letters';
 import type { StoredDocument } from './documents';
 import { mongoEventStore } from './events';
 import { mongoExecutionRepository } from './executions';
 import { mongoNotificationRepository } from './notifications';
-import { mongoSessionRepository } from './sessions';
 import { mongoUserRepository } from './users';
 
 export const COLLECTIONS = {
   users: 'users',
-  sessions: 'sessions',
   executions: 'executions',
   executionClaims: 'execution_claims',
   notifications: 'notifications',
@@ -29,7 +28,6 @@ export const INDEXES: Record<string, IndexDescription[]> = {
     { key: { _username: 1 }, name: 'username_unique', unique: true },
     { key: { _email: 1 }, name: 'email_unique', unique: true },
   ],
-  [COLLECTIONS.sessions]: [{ key: { user_id: 1 }, name: 'by_user' }],
   [COLLECTIONS.executions]: [
     { key: { user_id: 1, _created: -1, execution_id: -1 }, name: 'by_user_newest' },
     { key: { status: 1, _created: -1, execution_id: -1 }, name: 'by_status_newest' },
@@ -46,50 +44,36 @@ export const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.deadLetters]: [{ key: { _created: -1, dead_letter_id: -1 }, name: 'newest' }],
 };
 
-/** Sessions expire by a TTL index where the server has them; FerretDB 1.x answers NotImplemented. */
-const SESSION_TTL: IndexDescription = { key: { _expires: 1 }, name: 'expiry_ttl', expireAfterSeconds: 0 };
-const SESSION_EXPIRY: IndexDescription = { key: { _expires: 1 }, name: 'expiry' };
-const NOT_IMPLEMENTED = 238;
-
-/**
- * Creates every collection's indexes; repeating it is a no-op. Returns whether sessions have a TTL
- * index, so the sessions repository knows whether it has to remove expired sessions itself.
- */
-export async function ensureIndexes(db: Db): Promise<{ sessionTtl: boolean }> {
+/** Creates every collection's indexes; repeating it is a no-op. */
+export async function ensureIndexes(db: Db): Promise<void> {
   // One index per command: FerretDB 1.24 drops the connection when one command repeats several
   // existing indexes, while repeating a single one is the documented no-op.
   for (const [collection, indexes] of Object.entries(INDEXES)) {
     for (const index of indexes) await db.collection(collection).createIndexes([index]);
   }
-  const sessions = db.collection(COLLECTIONS.sessions);
-  const existing = await sessions.indexes().catch(() => []);
-  if (existing.some((index) => index.name === SESSION_EXPIRY.name)) return { sessionTtl: false };
-  try {
-    await sessions.createIndexes([SESSION_TTL]);
-    return { sessionTtl: true };
-  } catch (error) {
-    if (!(error instanceof MongoServerError) || error.code !== NOT_IMPLEMENTED) throw error;
-    await sessions.createIndexes([SESSION_EXPIRY]);
-    return { sessionTtl: false };
-  }
 }
+
+/** The repositories the MongoDB store holds: all but sessions. */
+export type MongoRepositories = Omit<Repositories, 'sessions'>;
 
 /**
  * Connects, creates the indexes and returns the repositories. The database is `options.dbName`, or
  * the one named in the URL's path.
  */
-export async function openMongoStore(url: string, options: { dbName?: string } = {}): Promise<Repositories> {
+export async function openMongoStore(
+  url: string,
+  options: { dbName?: string } = {},
+): Promise<MongoRepositories> {
   // Absent optional fields stay absent, as they do in the embedded store's JSON, instead of becoming null.
   const client = new MongoClient(url, { ignoreUndefined: true, serverSelectionTimeoutMS: 10_000 });
   await client.connect();
   try {
     const db = client.db(options.dbName);
-    const { sessionTtl } = await ensureIndexes(db);
+    await ensureIndexes(db);
     const collection = (name: string) => db.collection<StoredDocument>(name);
     let closed = false;
     return {
       users: mongoUserRepository(collection(COLLECTIONS.users)),
-      sessions: mongoSessionRepository(collection(COLLECTIONS.sessions), { purgeExpired: !sessionTtl }),
       executions: mongoExecutionRepository(
         collection(COLLECTIONS.executions),
         collection(COLLECTIONS.executionClaims),
