@@ -31,9 +31,14 @@ export interface DeliveryPolicy {
   timeoutMs: number;
 }
 
+/**
+ * Retries over about 8½ minutes (0.5 s doubling ten times) before an event is dead-lettered: a sink
+ * answers 5xx while MongoDB, Redis or Kafka is restarting, and giving up during such an outage would
+ * strand the execution. Events a sink cannot take (malformed, unknown) get a 4xx and skip the retries.
+ */
 export const DEFAULT_DELIVERY: DeliveryPolicy = {
-  retry: 5,
+  retry: 10,
   backoffPolicy: 'exponential',
-  backoffDelayMs: 200,
+  backoffDelayMs: 500,
   timeoutMs: 30_000,
 };
