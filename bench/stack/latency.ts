@@ -2,7 +2,9 @@
  * Stack mode end to end: every function from its bundle as its own process, the KafkaSource dispatcher
  * and the gateway (startStack), on FerretDB, Redis and Kafka. Hello-world Python, one at a time: from
  * POST /api/v1/execute to the `result_stored` frame on the execution's SSE stream, 50 runs after 3
- * warm-up runs. Prints p50/p99 and the sandboxed process's own wall time beside it.
+ * warm-up runs. Prints p50/p99, the sandboxed process's own wall time beside it, and where the time
+ * goes: the median time from submit's `execution_requested` to each later event being stored (from the
+ * events' `stored_at`, one clock, millisecond resolution).
  * Run: `npm run build:functions && npx tsx bench/stack/latency.ts` (BENCH_SAMPLES overrides 50).
  * Stack mode's consumer groups have fixed names, so this waits until no other stack is running.
  */
@@ -33,7 +35,24 @@ try {
   const session = await registerAndLogin({ request: (p, init) => fetch(stack.url + p, init) });
   const headers = authHeaders(session, { 'Content-Type': 'application/json' });
 
-  async function once(): Promise<{ totalMs: number; sandboxMs: number; status: string }> {
+  /** Milliseconds from `execution_requested` being stored to each later event type being stored. */
+  async function stages(executionId: string): Promise<Map<string, number>> {
+    const stored = await mongo
+      .db(run.database)
+      .collection('events')
+      .find({ aggregate_id: executionId }, { projection: { event_type: 1, stored_at: 1 } })
+      .toArray();
+    const at = new Map(stored.map((e) => [String(e.event_type), Date.parse(String(e.stored_at))]));
+    const start = at.get('execution_requested') ?? Number.NaN;
+    return new Map([...at].map(([type, time]) => [type, time - start]));
+  }
+
+  async function once(): Promise<{
+    totalMs: number;
+    sandboxMs: number;
+    status: string;
+    executionId: string;
+  }> {
     const started = performance.now();
     const response = await fetch(`${stack.url}/api/v1/execute`, {
       method: 'POST',
@@ -55,18 +74,24 @@ try {
       totalMs,
       sandboxMs: (frame.result?.resource_usage?.execution_time_wall_seconds ?? Number.NaN) * 1000,
       status: frame.result?.status ?? 'no result',
+      executionId: execution_id,
     };
   }
 
   for (let i = 0; i < WARMUP; i++) await once();
   const totals: number[] = [];
   const sandboxed: number[] = [];
+  const ids: string[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     const r = await once();
     if (r.status !== 'completed') throw new Error(`run ${i} ended ${r.status}`);
     totals.push(r.totalMs);
     sandboxed.push(r.sandboxMs);
+    ids.push(r.executionId);
   }
+  const offsets = new Map<string, number[]>();
+  for (const id of ids)
+    for (const [type, offset] of await stages(id)) offsets.set(type, [...(offsets.get(type) ?? []), offset]);
   const p50 = percentile(totals, 50);
   console.log(
     `\n== stack mode, hello-world Python, ${SAMPLES} sequential runs (${WARMUP} warm-up runs before)`,
@@ -75,6 +100,10 @@ try {
   console.log(
     `sandboxed process wall time    p50 ${ms(percentile(sandboxed, 50))}  p99 ${ms(percentile(sandboxed, 99))}`,
   );
+  console.log('stored after execution_requested (median of each event type, ms):');
+  const medians = [...offsets].map(([type, values]) => [type, percentile(values, 50)] as const);
+  for (const [type, median] of medians.sort((a, b) => a[1] - b[1]))
+    console.log(`  ${type.padEnd(28)} ${median.toFixed(0).padStart(5)}`);
   console.log(`target p50 ≤ 250 ms            ${verdict(p50 <= 250)}`);
 } finally {
   await stack.stop();
