@@ -1,6 +1,7 @@
 /**
  * Every function bundle, laid out as its container image lays it out (Containerfile): a folder holding
- * only `function.mjs`, its source map and the run-time packages the bundle leaves external. Each starts
+ * only `function.mjs`, the chunks it imports, their source maps and the run-time packages the bundle
+ * leaves external. Each starts
  * with plain `node`, becomes ready, stops cleanly on SIGTERM and writes nothing beside itself; a bad
  * configuration stops it with exit code 2 and a message naming the variable. With the real servers
  * (INTEGR8S_* from scripts/services/services.sh) the bundles run with PLATFORM=stack, otherwise on the
@@ -21,9 +22,9 @@ const root = path.resolve(import.meta.dirname, '..');
 const bundleDir = path.join(root, 'dist/functions');
 
 /**
- * What an image carries besides the bundle: better-sqlite3 (its JavaScript is imported when a bundle
- * loads; its native addon is opened only by the embedded platform) and the two packages that locate the
- * addon. Keep in step with the runtime stage of the Containerfile.
+ * What an image carries besides the bundle: better-sqlite3 (imported and opened only by the embedded
+ * platform's chunk) and the two packages that locate its native addon. Keep in step with the runtime
+ * stage of the Containerfile.
  */
 const RUNTIME_FILES = [
   'better-sqlite3/package.json',
@@ -140,13 +141,17 @@ describe(`function bundles with plain node (${stack ? 'stack: Kafka, MongoDB wir
   const figures: { name: string; bytes: number; mapBytes: number; readyMs: number[]; stopMs: number[] }[] =
     [];
 
-  /** The image's /app for one function: function.mjs, <name>.mjs.map (the name the bundle links) and node_modules. */
+  /**
+   * The image's /app for one function: function.mjs, <name>.mjs.map (the name the entry links), the
+   * chunks in <name>/ and node_modules.
+   */
   function appDirFor(name: string): string {
     const appDir = path.join(work, 'apps', name);
     if (existsSync(appDir)) return appDir;
     mkdirSync(appDir, { recursive: true });
     cpSync(path.join(bundleDir, `${name}.mjs`), path.join(appDir, 'function.mjs'));
     cpSync(path.join(bundleDir, `${name}.mjs.map`), path.join(appDir, `${name}.mjs.map`));
+    cpSync(path.join(bundleDir, name), path.join(appDir, name), { recursive: true });
     for (const entry of RUNTIME_FILES)
       cpSync(path.join(root, 'node_modules', entry), path.join(appDir, 'node_modules', entry), {
         recursive: true,
@@ -237,10 +242,15 @@ describe(`function bundles with plain node (${stack ? 'stack: Kafka, MongoDB wir
       }
       // Read-only root: a run writes only under DATA_DIR, never beside the bundle.
       expect(listFiles(appDir)).toEqual(shipped);
+      /** Bytes of the entry and its chunks whose names end in `suffix`. */
+      const bundleBytes = (suffix: string) =>
+        shipped
+          .filter((file) => file.endsWith(suffix) && !file.startsWith('node_modules'))
+          .reduce((sum, file) => sum + statSync(path.join(appDir, file)).size, 0);
       figures.push({
         name,
-        bytes: statSync(path.join(bundleDir, `${name}.mjs`)).size,
-        mapBytes: statSync(path.join(bundleDir, `${name}.mjs.map`)).size,
+        bytes: bundleBytes('.mjs'),
+        mapBytes: bundleBytes('.mjs.map'),
         readyMs,
         stopMs,
       });

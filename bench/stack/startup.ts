@@ -1,14 +1,14 @@
 /**
  * Cold start of every function bundle: `node dist/functions/<name>.mjs` with PLATFORM=stack on the real
  * servers, from spawn to the first 200 from /health/readiness (polled every 5 ms), five times each.
- * Prints p50 and max per function and each bundle's size. One start before the measured ones creates the
- * run's database and its indexes, as a deployment's database already has them.
+ * Prints p50 and max per function and each bundle's size (its entry and chunks). One start before the
+ * measured ones creates the run's database and its indexes, as a deployment's database already has them.
  * Run: `npm run build:functions && npx tsx bench/stack/startup.ts` (BENCH_STARTS overrides 5).
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { MongoClient } from 'mongodb';
 import { FUNCTIONS } from '../../functions/registry';
-import { bundlePath, ms, newRun, percentile, services, startProcess, verdict } from './support';
+import { bundleBytes, bundlePath, ms, newRun, percentile, services, startProcess, verdict } from './support';
 
 const STARTS = Number(process.env.BENCH_STARTS ?? 5);
 const TARGET_MS = 300;
@@ -36,7 +36,7 @@ try {
     }
     const p50 = percentile(times, 50);
     medians.push(p50);
-    const kib = `${(statSync(bundlePath(name)).size / 1024).toFixed(1)} KiB`;
+    const kib = `${(bundleBytes(name) / 1024).toFixed(1)} KiB`;
     console.log(
       `${name.padEnd(14)}${kib.padStart(12)}${ms(p50).padStart(12)}${ms(Math.max(...times)).padStart(12)}  ${verdict(p50 <= TARGET_MS)}`,
     );

@@ -5,6 +5,7 @@
  * load run produces stay out of the topics that stack mode's run-pod consumer group reads.
  */
 import { serve } from '@hono/node-server';
+import { submitFunction } from '../../functions/submit';
 import { createSubmitApp } from '../../functions/submit/app';
 import { KafkaEventBus } from '../../shared/bus/kafka/event-bus';
 import { loadConfigOrExit } from '../../shared/config/config';
@@ -15,7 +16,7 @@ import { createStackPlatform } from '../../shared/platform/stack';
 const prefix = process.env.BENCH_TOPIC_PREFIX;
 if (!prefix) throw new Error('BENCH_TOPIC_PREFIX is required');
 const config = loadConfigOrExit();
-const platform = await createStackPlatform(config, 'submit');
+const platform = await createStackPlatform(config, 'submit', submitFunction.sandbox);
 const bus = new KafkaEventBus({
   brokers: config.KAFKA_BROKERS!,
   clientId: 'integr8scode-submit',

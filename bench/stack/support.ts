@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -133,6 +133,14 @@ export async function startProcess(
 }
 
 export const bundlePath = (name: string): string => path.join('dist/functions', `${name}.mjs`);
+
+/** Bytes of a function's bundle: its entry and the chunks it imports from dist/functions/<name>/. */
+export function bundleBytes(name: string): number {
+  const chunks = path.join('dist/functions', name);
+  return readdirSync(chunks)
+    .filter((file) => file.endsWith('.mjs'))
+    .reduce((sum, file) => sum + statSync(path.join(chunks, file)).size, statSync(bundlePath(name)).size);
+}
 
 /** Starts the auth bundle, registers and signs in one user, and stops it again. */
 export async function signIn(run: BenchRun): Promise<TestSession> {

@@ -11,5 +11,6 @@ export const executionsFunction: FunctionDefinition = {
     '/api/v1/health',
   ],
   triggers: [],
+  sandbox: 'runtimes',
   createApp: createExecutionsApp,
 };

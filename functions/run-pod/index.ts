@@ -5,5 +5,6 @@ export const runPodFunction: FunctionDefinition = {
   name: 'run-pod',
   routes: [],
   triggers: ['execution_requested', 'execution_cancelled'],
+  sandbox: 'run',
   createApp: createRunPodApp,
 };

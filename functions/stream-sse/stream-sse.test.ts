@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EventOf } from '../../shared/events/schemas';
+import type { InProcessFanout } from '../../shared/fanout/in-process';
 import { userChannel } from '../../shared/fanout/port';
 import { anExecution } from '../../shared/store/contracts/fixtures';
 import { registerAndLogin, type TestSession } from '../../test/support/http';
@@ -69,6 +70,26 @@ async function finish(executionId: string) {
 
 const url = (id: string) => `${server.baseUrl}/api/v1/events/executions/${id}`;
 
+/** Local fan-out channels in use: one per followed execution or user, however many streams follow it. */
+const channelCount = () => (server.platform.fanout as InProcessFanout).channelCount;
+
+describe('every stream', () => {
+  it('is an event stream with the security headers of every response', async () => {
+    const id = await execution();
+    for (const path of [url(id), `${server.baseUrl}/api/v1/events/notifications/stream`]) {
+      const controller = new AbortController();
+      const response = await fetch(path, { headers: { Cookie: owner.cookie }, signal: controller.signal });
+      controller.abort();
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toBe('text/event-stream');
+      expect(response.headers.get('cache-control')).toBe('no-cache');
+      expect(response.headers.get('x-content-type-options')).toBe('nosniff');
+      expect(response.headers.get('x-frame-options')).toBe('DENY');
+      expect(response.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
+    }
+  });
+});
+
 describe('GET /events/executions/{id}', () => {
   it('answers 401, 422, 404 and 403 before streaming', async () => {
     const id = await execution();
@@ -97,6 +118,33 @@ describe('GET /events/executions/{id}', () => {
     expect(data.slice(1).map((f) => f.data ?? f.event_type)).toEqual(['two', 'three', 'result_stored']);
     expect(data[1]!.id).toBe(String(second.seq));
     expect(data.at(-1)!.result).toMatchObject({ execution_id: id, status: 'completed', stdout: 'final' });
+  });
+
+  it('gives every stream of one execution the same frames, and drops the channel after the last', async () => {
+    const id = await execution();
+    const before = channelCount();
+    let started = 0;
+    const readers = Array.from({ length: 3 }, () =>
+      readSse(url(id), {
+        headers: { Cookie: owner.cookie },
+        onFrame: (frame) => {
+          if (frameData<ExecutionFrame>(frame).event_type !== 'status' || ++started < 3) return;
+          expect(channelCount()).toBe(before + 1);
+          void output(id, 'live').then(() => finish(id));
+        },
+      }),
+    );
+    const results = await Promise.all(readers);
+    for (const { frames, closedByServer } of results) {
+      expect(closedByServer).toBe(true);
+      expect(frames.map((f) => frameData<ExecutionFrame>(f).data ?? frameData(f).event_type)).toEqual([
+        'status',
+        'live',
+        'result_stored',
+      ]);
+    }
+    expect(results[1]!.frames.map((f) => f.id)).toEqual(results[0]!.frames.map((f) => f.id));
+    await vi.waitFor(() => expect(channelCount()).toBe(before));
   });
 
   it('sends heartbeats while nothing happens', async () => {

@@ -5,5 +5,6 @@ export const submitFunction: FunctionDefinition = {
   name: 'submit',
   routes: ['/api/v1/execute'],
   triggers: [],
+  sandbox: 'runtimes',
   createApp: createSubmitApp,
 };

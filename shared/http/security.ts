@@ -50,13 +50,17 @@ export function securityHeaders(config: Config): MiddlewareHandler {
 }
 
 /** Rejects bodies over `maxBytes`, by Content-Length up front or by counting a streamed body. */
-export const bodySizeLimit = (maxBytes: number): MiddlewareHandler =>
-  bodyLimit({
+export const bodySizeLimit = (maxBytes: number): MiddlewareHandler => {
+  const limit = bodyLimit({
     maxSize: maxBytes,
     onError: () => {
       throw new HttpError(413, `Request body exceeds ${maxBytes} bytes`);
     },
   });
+  // GET and HEAD carry no body; checking one would make the Node adapter build a full Request for
+  // every stream opened and every page read.
+  return (c, next) => (c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limit(c, next));
+};
 
 /** API answers carry personal data: nothing is cached unless a route says otherwise. */
 export const noStoreByDefault: MiddlewareHandler = async (c, next) => {

@@ -10,6 +10,8 @@ import { errorResponse } from '../http/errors';
 import { bodySizeLimit, noStoreByDefault, securityHeaders } from '../http/security';
 import type { Platform } from './platform';
 
+export type SandboxUse = 'run' | 'runtimes';
+
 export interface FunctionDefinition {
   name: string;
   /** Path prefixes under /api/v1 this function answers (matched at segment boundaries). */
@@ -18,6 +20,11 @@ export interface FunctionDefinition {
   triggers: readonly EventType[];
   /** Long-lived streams: min-scale 1, no container concurrency cap. */
   streaming?: boolean;
+  /**
+   * What the function needs of the sandbox: to `run` scripts, or only the `runtimes` it offers (to check
+   * requests against). Absent: nothing, so its own process skips looking for runtimes.
+   */
+  sandbox?: SandboxUse;
   createApp(platform: Platform): Hono<AppEnv>;
 }
 

@@ -6,14 +6,16 @@
  */
 import { serve } from '@hono/node-server';
 import { loadConfigOrExit } from '../config/config';
-import { createEmbeddedPlatform } from './embedded';
 import type { FunctionDefinition } from './function';
-import { createStackPlatform } from './stack';
 
 export async function serveFunction(definition: FunctionDefinition): Promise<void> {
   const config = loadConfigOrExit();
-  const embedded = config.PLATFORM === 'embedded' ? await createEmbeddedPlatform(config) : null;
-  const platform = embedded ?? (await createStackPlatform(config, definition.name));
+  // Imported on demand: the bundles are split, so a process loads only its own platform's code.
+  const embedded =
+    config.PLATFORM === 'embedded' ? await (await import('./embedded')).createEmbeddedPlatform(config) : null;
+  const platform =
+    embedded ??
+    (await (await import('./stack')).createStackPlatform(config, definition.name, definition.sandbox));
   const app = definition.createApp(platform);
   if (embedded && definition.triggers.length > 0) {
     embedded.bus.subscribe({

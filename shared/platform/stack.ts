@@ -10,10 +10,11 @@ import { EventPublisher } from '../events/publisher';
 import { RedisFanout } from '../fanout/redis';
 import { RedisKeyValueStore } from '../kv/redis';
 import { createLogger } from '../log';
-import { createLocalSandbox } from '../sandbox/local/local-sandbox';
+import { createLocalSandbox, createRuntimeList } from '../sandbox/local/local-sandbox';
 import { openMongoStore } from '../store/mongo';
 import type { Repositories } from '../store/ports';
 import { RedisSessionRepository } from '../store/redis/sessions';
+import type { SandboxUse } from './function';
 import { type Platform, SERVICE_VERSION } from './platform';
 
 export interface StackPlatform extends Platform {
@@ -23,13 +24,31 @@ export interface StackPlatform extends Platform {
 /** Key and channel prefix, so one Redis can serve several deployments. */
 const REDIS_PREFIX = 'integr8scode:';
 
-export async function createStackPlatform(config: Config, service: string): Promise<StackPlatform> {
+/** `sandboxUse`: what the function needs of the sandbox (see FunctionDefinition); absent, nothing. */
+export async function createStackPlatform(
+  config: Config,
+  service: string,
+  sandboxUse?: SandboxUse,
+): Promise<StackPlatform> {
   const { MONGO_URL, REDIS_URL, KAFKA_BROKERS, SECRET_KEY } = config;
   const missing = Object.entries({ MONGO_URL, REDIS_URL, KAFKA_BROKERS, SECRET_KEY })
     .filter(([, value]) => value === undefined)
     .map(([name]) => name);
   if (missing.length > 0) throw new Error(`PLATFORM=stack needs ${missing.join(', ')}`);
   const log = createLogger(config.LOG_LEVEL, { service: `integr8scode-${service}` });
+  // Only run-pod runs scripts; submit and executions check requests against the runtimes. Either set-up
+  // waits on child processes (each interpreter's `--version`, bubblewrap's trial), so it goes on while
+  // MongoDB connects.
+  const sandboxReady =
+    sandboxUse === 'run'
+      ? createLocalSandbox({
+          workDir: path.join(path.resolve(config.DATA_DIR), 'runs', service),
+          allowUnsandboxed: config.UNSAFE_ALLOW_UNSANDBOXED,
+          log: log.child({ component: 'sandbox' }),
+          // Every function process must offer the same runtimes; ones that need a trial build are left out.
+          probeRuntimes: false,
+        })
+      : createRuntimeList({ list: sandboxUse === 'runtimes', log: log.child({ component: 'sandbox' }) });
   const durable = await openMongoStore(MONGO_URL!);
   const sessions = new RedisSessionRepository(REDIS_URL!, {
     keyPrefix: REDIS_PREFIX,
@@ -62,13 +81,7 @@ export async function createStackPlatform(config: Config, service: string): Prom
     { name: service, version: SERVICE_VERSION },
     now,
   );
-  const sandbox = await createLocalSandbox({
-    workDir: path.join(path.resolve(config.DATA_DIR), 'runs', service),
-    allowUnsandboxed: config.UNSAFE_ALLOW_UNSANDBOXED,
-    log: log.child({ component: 'sandbox' }),
-    // Every function process must offer the same runtimes; ones that need a trial build are left out.
-    probeRuntimes: false,
-  });
+  const sandbox = await sandboxReady;
   return {
     config,
     secretKey: SECRET_KEY!,

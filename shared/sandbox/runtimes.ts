@@ -133,27 +133,30 @@ export interface RuntimeDiscovery {
   missing: { language: string; why: string }[];
 }
 
+/** The first candidate of `definition` that runs and prints a version, or why there is none. */
+async function discoverRuntime(definition: RuntimeDefinition): Promise<DiscoveredRuntime | string> {
+  let why = `no executable at ${definition.candidates.join(', ')}`;
+  for (const binary of definition.candidates) {
+    if (!(await isExecutable(binary))) continue;
+    const output = await runForOutput(binary, definition.versionArgs);
+    const version = output === null ? null : definition.parseVersion(output);
+    if (version !== null)
+      return { language: definition.language, version, fileExt: definition.fileExt, binary, definition };
+    why = `${binary} ${definition.versionArgs.join(' ')} failed or printed no version`;
+  }
+  return why;
+}
+
 /** Looks for each runtime on the host once; the caller decides what a missing required one means. */
 export async function discoverRuntimes(
   definitions: readonly RuntimeDefinition[] = RUNTIME_DEFINITIONS,
 ): Promise<RuntimeDiscovery> {
+  // All languages at once: each waits on its interpreter's `--version`, so this takes as long as the slowest.
+  const outcomes = await Promise.all(definitions.map(discoverRuntime));
   const result: RuntimeDiscovery = { found: [], missing: [] };
-  for (const definition of definitions) {
-    let why = `no executable at ${definition.candidates.join(', ')}`;
-    let found: DiscoveredRuntime | null = null;
-    for (const binary of definition.candidates) {
-      if (!(await isExecutable(binary))) continue;
-      const output = await runForOutput(binary, definition.versionArgs);
-      const version = output === null ? null : definition.parseVersion(output);
-      if (version === null) {
-        why = `${binary} ${definition.versionArgs.join(' ')} failed or printed no version`;
-        continue;
-      }
-      found = { language: definition.language, version, fileExt: definition.fileExt, binary, definition };
-      break;
-    }
-    if (found) result.found.push(found);
-    else result.missing.push({ language: definition.language, why });
-  }
+  outcomes.forEach((outcome, index) => {
+    if (typeof outcome !== 'string') result.found.push(outcome);
+    else result.missing.push({ language: definitions[index]!.language, why: outcome });
+  });
   return result;
 }

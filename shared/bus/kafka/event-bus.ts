@@ -5,11 +5,11 @@
  * on every in-sync replica; delivery to functions is the KafkaSource's job (or KafkaSourceDispatcher's).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type ICustomPartitioner, type Kafka, Partitioners, type Producer } from 'kafkajs';
+import type { ICustomPartitioner, Producer } from 'kafkajs';
 import type { DomainEvent, EventType } from '../../events/schemas';
 import type { EventBus } from '../port';
 import { eventHeaders } from './binding';
-import { createKafka, type KafkaConnection } from './client';
+import type { KafkaConnection } from './client';
 
 /** At most this many records go in one produce request. */
 const MAX_BATCH_RECORDS = 500;
@@ -44,8 +44,9 @@ export interface KafkaEventBusOptions extends KafkaConnection {
 }
 
 export class KafkaEventBus implements EventBus {
-  private readonly kafka: Kafka;
-  private readonly producer: Producer;
+  private readonly options: KafkaEventBusOptions;
+  /** Made by the first connect(). */
+  private producer: Producer | null = null;
   private readonly prefix: string;
   private readonly publishTimeoutMs: number;
   private connecting: Promise<void> | null = null;
@@ -54,25 +55,42 @@ export class KafkaEventBus implements EventBus {
   private closed = false;
 
   constructor(options: KafkaEventBusOptions) {
-    this.kafka = createKafka({ ...options, clientId: options.clientId ?? 'integr8scode-publisher' });
-    this.producer = this.kafka.producer({
-      idempotent: true,
-      // kafkajs's idempotent producer sends one request per broker at a time whatever this says.
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: options.partitioner ?? Partitioners.DefaultPartitioner,
-    });
+    this.options = options;
     this.prefix = options.topicPrefix ?? '';
     this.publishTimeoutMs = options.publishTimeoutMs ?? 15_000;
   }
 
   /** Connects now instead of at the first publish (readiness checks, start-up). */
   async connect(): Promise<void> {
-    this.connecting ??= this.producer.connect().catch((error: unknown) => {
+    this.connecting ??= this.openProducer().catch((error: unknown) => {
       this.connecting = null;
       throw error;
     });
     await this.connecting;
+  }
+
+  /**
+   * kafkajs is a quarter of a function's code and is first needed here, so it is loaded here: a function
+   * process gets ready without parsing it (the bundle keeps it in a chunk of its own).
+   */
+  private async openProducer(): Promise<void> {
+    // kafkajs is CommonJS: imported on demand, its exports are the default export.
+    const [{ createKafka }, { default: kafkajs }] = await Promise.all([
+      import('./client'),
+      import('kafkajs'),
+    ]);
+    const { options } = this;
+    this.producer ??= createKafka({
+      ...options,
+      clientId: options.clientId ?? 'integr8scode-publisher',
+    }).producer({
+      idempotent: true,
+      // kafkajs's idempotent producer sends one request per broker at a time whatever this says.
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: options.partitioner ?? kafkajs.Partitioners.DefaultPartitioner,
+    });
+    await this.producer.connect();
   }
 
   topicFor(eventType: EventType): string {
@@ -102,7 +120,7 @@ export class KafkaEventBus implements EventBus {
     await this.drain();
     if (this.connecting) {
       await this.connecting.catch(() => {});
-      await this.producer.disconnect();
+      await this.producer?.disconnect();
     }
   }
 
@@ -132,7 +150,7 @@ export class KafkaEventBus implements EventBus {
     const bound = new AbortController();
     const sent = (async () => {
       await this.connect();
-      await this.producer.send({
+      await this.producer!.send({
         topic,
         acks: -1,
         messages: waiters.map(({ event }) => ({

@@ -6,7 +6,12 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createLogger } from '../../log';
 import type { SandboxLimits, SandboxOutcome, SandboxSpec } from '../port';
-import { createLocalSandbox, DEFAULT_LOCAL_LIMITS, type LocalSandbox } from './local-sandbox';
+import {
+  createLocalSandbox,
+  createRuntimeList,
+  DEFAULT_LOCAL_LIMITS,
+  type LocalSandbox,
+} from './local-sandbox';
 
 const hasBwrap = existsSync('/usr/bin/bwrap');
 if (!hasBwrap)
@@ -73,6 +78,16 @@ describe.skipIf(!hasBwrap)('local sandbox (real bubblewrap)', () => {
     expect(status.features.join('\n')).toContain('seccomp');
     expect(pythonVersion).toMatch(/^3\.\d+$/);
     expect(sandbox.runtimes().find((r) => r.language === 'python')?.fileExt).toBe('py');
+  });
+
+  it('a runtime list offers what the sandbox offers, or nothing, and runs no script', async () => {
+    const listed = await createRuntimeList({ list: true, log });
+    expect(listed.runtimes()).toEqual(sandbox.runtimes());
+    expect((await createRuntimeList({ list: false, log })).runtimes()).toEqual([]);
+    const outcome = await listed.start(spec('print(1)')).outcome;
+    expect(outcome.reason).toBe('sandbox_error');
+    expect(outcome.startedAt).toBeNull();
+    expect((await listed.check()).ready).toBe(false);
   });
 
   it(

@@ -21,7 +21,7 @@ import type {
   SandboxSpec,
   SandboxStatus,
 } from '../port';
-import { type DiscoveredRuntime, discoverRuntimes } from '../runtimes';
+import { type DiscoveredRuntime, discoverRuntimes, type RuntimeDiscovery } from '../runtimes';
 import {
   bwrapArgs,
   dropPrivileges,
@@ -135,32 +135,36 @@ interface Setup {
 export async function createLocalSandbox(options: LocalSandboxOptions): Promise<LocalSandbox> {
   const { log } = options;
   const runsDir = join(options.workDir, 'runs');
-  await mkdir(runsDir, { recursive: true, mode: 0o700 });
   const seccompFile = join(options.workDir, 'seccomp.bpf');
-  await writeFile(seccompFile, encodeSeccompProgram(buildSeccompProgram()), { mode: 0o600 });
-
-  const discovery = await discoverRuntimes();
-  const python = discovery.found.find((runtime) => runtime.language === 'python');
-  for (const { language, why } of discovery.missing) {
-    log.info('sandbox runtime not available', { language, why });
-  }
-
   const isRoot = process.getuid?.() === 0;
   const dropToUid = isRoot && existsSync('/usr/bin/setpriv') ? SANDBOX_UID : null;
-  const cgroupResult = options.cgroups === 'off' ? null : await detectCgroups();
+  const bwrap = options.bwrapPath ?? '/usr/bin/bwrap';
+  const binds = systemBinds();
+  // Each step waits on the disk, the kernel or child processes and none needs another: all at once.
+  const [discovery, cgroupResult, bubblewrap] = await Promise.all([
+    discoverRuntimes(),
+    options.cgroups === 'off' ? null : detectCgroups(),
+    probeBubblewrap(bwrap, dropToUid, binds),
+    mkdir(runsDir, { recursive: true, mode: 0o700 }).then(() =>
+      writeFile(seccompFile, encodeSeccompProgram(buildSeccompProgram()), { mode: 0o600 }),
+    ),
+  ]);
+  const python = discovery.found.find((runtime) => runtime.language === 'python');
+  logMissing(log, discovery);
+
   const setup: Setup = {
-    bwrap: options.bwrapPath ?? '/usr/bin/bwrap',
-    bwrapVersion: null,
-    problem: null,
+    bwrap,
+    bwrapVersion: bubblewrap.version,
+    problem: python
+      ? bubblewrap.problem
+      : `python is required: ${PYTHON} not found or unusable (apt-get install python3)`,
     cgroups: cgroupResult?.backend ?? null,
     cgroupProblems: cgroupResult?.problems ?? ['cgroups turned off'],
     dropToUid,
-    binds: systemBinds(),
+    binds,
     seccompFile,
     runtimes: discovery.found,
   };
-  if (python) await probeBubblewrap(setup);
-  else setup.problem = `python is required: ${PYTHON} not found or unusable (apt-get install python3)`;
 
   const sandbox = new LocalSandboxImpl(options, runsDir, setup);
   if (setup.problem) {
@@ -185,6 +189,41 @@ export async function createLocalSandbox(options: LocalSandboxOptions): Promise<
   return sandbox;
 }
 
+function logMissing(log: Logger, discovery: RuntimeDiscovery): void {
+  for (const { language, why } of discovery.missing) {
+    log.info('sandbox runtime not available', { language, why });
+  }
+}
+
+/**
+ * The local sandbox as a function process that runs no scripts sees it: it offers what a sandbox created
+ * with `probeRuntimes: false` offers (the runtimes found that need no trial build; none when `list` is
+ * false) and refuses every run, without the set-up only running needs (bubblewrap trial, cgroups,
+ * seccomp filter).
+ */
+export async function createRuntimeList(options: { list: boolean; log: Logger }): Promise<LocalSandbox> {
+  let offered: RuntimeInfo[] = [];
+  if (options.list) {
+    const discovery = await discoverRuntimes();
+    logMissing(options.log, discovery);
+    offered = discovery.found
+      .filter((runtime) => !runtime.definition.probe)
+      .map(({ language, version, fileExt }) => ({ language, version, fileExt }));
+  }
+  const problem = 'this function runs no scripts (run-pod does)';
+  return {
+    backend: 'local',
+    check: async () => ({ ready: false, problem, features: [] }),
+    runtimes: () => [...offered],
+    start: (spec) => ({
+      podName: `local-${spec.executionId}`.slice(0, 63),
+      outcome: Promise.resolve(neverRan(problem)),
+      cancel: async () => undefined,
+    }),
+    close: async () => undefined,
+  };
+}
+
 function runCommand(
   file: string,
   args: string[],
@@ -198,25 +237,28 @@ function runCommand(
 }
 
 /** bubblewrap must exist and be able to create every namespace we ask for, as the sandbox user. */
-async function probeBubblewrap(setup: Setup): Promise<void> {
-  const version = await runCommand(setup.bwrap, ['--version']);
+async function probeBubblewrap(
+  bwrap: string,
+  dropToUid: number | null,
+  binds: string[],
+): Promise<{ version: string | null; problem: string | null }> {
+  const version = await runCommand(bwrap, ['--version']);
   if (!version.ok) {
-    setup.problem = version.missing
-      ? `bubblewrap is not installed (${setup.bwrap} missing): apt-get install bubblewrap (or dnf install bubblewrap)`
+    const problem = version.missing
+      ? `bubblewrap is not installed (${bwrap} missing): apt-get install bubblewrap (or dnf install bubblewrap)`
       : `bubblewrap does not run: ${version.output}`;
-    return;
+    return { version: null, problem };
   }
-  setup.bwrapVersion = version.output.replace(/^bubblewrap\s*/, '');
   const trial = [
-    ...(setup.dropToUid === null ? [] : dropPrivileges(setup.dropToUid)),
-    setup.bwrap,
+    ...(dropToUid === null ? [] : dropPrivileges(dropToUid)),
+    bwrap,
     '--unshare-all',
     '--unshare-user',
     '--disable-userns',
     '--die-with-parent',
     '--cap-drop',
     'ALL',
-    ...setup.binds,
+    ...binds,
     '--proc',
     '/proc',
     '--size',
@@ -227,12 +269,14 @@ async function probeBubblewrap(setup: Setup): Promise<void> {
     '/usr/bin/true',
   ];
   const result = await runCommand(trial[0]!, trial.slice(1));
-  if (!result.ok) {
-    setup.problem =
-      `bubblewrap cannot create its namespaces (${result.output || 'no message'}). Enable unprivileged user ` +
-      'namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) and user.max_user_namespaces > 0; ' +
-      'on Ubuntu 24.04+ also sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap';
-  }
+  return {
+    version: version.output.replace(/^bubblewrap\s*/, ''),
+    problem: result.ok
+      ? null
+      : `bubblewrap cannot create its namespaces (${result.output || 'no message'}). Enable unprivileged user ` +
+        'namespaces: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) and user.max_user_namespaces > 0; ' +
+        'on Ubuntu 24.04+ also sysctl -w kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap',
+  };
 }
 
 class LocalSandboxImpl implements LocalSandbox {
