@@ -27,7 +27,7 @@ import { type MongoRepositories, openMongoStore } from '../shared/store/mongo';
 import { waitForIdleStackGroups } from './support/kafka-groups';
 import { type ServiceName, serviceRunning, services } from './support/services';
 import { frameData, readSse, type SseFrame } from './support/sse';
-import { pollFor, type StackUser, stackUser } from './support/stack-client';
+import { pollFor, type StackUser, stackTestEnv, stackUser } from './support/stack-client';
 
 const { INTEGR8S_MONGO_URL, INTEGR8S_REDIS_URL, INTEGR8S_KAFKA_BROKERS } = process.env;
 const available = Boolean(INTEGR8S_MONGO_URL && INTEGR8S_REDIS_URL && INTEGR8S_KAFKA_BROKERS);
@@ -79,21 +79,13 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
   }
 
   beforeAll(async () => {
-    const db = `faults_${Date.now().toString(36)}`;
-    const mongoUrl = INTEGR8S_MONGO_URL!.replace(/\/[^/]*$/, `/${db}`);
+    const env = stackTestEnv(dataDir, `faults_${Date.now().toString(36)}`, {
+      EXECUTION_TIMEOUT_SECONDS: String(EXECUTION_TIMEOUT_SECONDS),
+    });
+    const mongoUrl = env.MONGO_URL!;
     await waitForIdleStackGroups(INTEGR8S_KAFKA_BROKERS!);
     stack = await startStack({
-      env: {
-        DATA_DIR: dataDir,
-        MONGO_URL: mongoUrl,
-        REDIS_URL: INTEGR8S_REDIS_URL!,
-        KAFKA_BROKERS: INTEGR8S_KAFKA_BROKERS!,
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_ENABLED: 'false',
-        COOKIE_SECURE: 'false',
-        DEMO_ACCOUNT: 'false',
-        EXECUTION_TIMEOUT_SECONDS: String(EXECUTION_TIMEOUT_SECONDS),
-      },
+      env,
       port: 0,
       functionBasePort: 20_000 + Math.floor(Math.random() * 40) * 10,
       onLog: (name, line) => logs.push(`${name}: ${line}`),
@@ -373,6 +365,7 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
       expect(await user.notificationCount()).toBe(ids.length + 1);
     });
   }, 240_000);
+
   it('a MongoDB-wire server outage mid-run loses no execution; functions report not-ready meanwhile', async () => {
     await timed('ferretdb-outage', async () => {
       const user = await stackUser(stack.url);

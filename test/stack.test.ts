@@ -12,6 +12,7 @@ import type { ExecutionResult } from '../shared/domain/execution';
 import { type RunningStack, startStack } from '../shared/platform/stack-runner';
 import { authHeaders, registerAndLogin, type TestSession } from './support/http';
 import { frameData, readSse } from './support/sse';
+import { stackTestEnv } from './support/stack-client';
 
 const { INTEGR8S_MONGO_URL, INTEGR8S_REDIS_URL, INTEGR8S_KAFKA_BROKERS } = process.env;
 const available = Boolean(INTEGR8S_MONGO_URL && INTEGR8S_REDIS_URL && INTEGR8S_KAFKA_BROKERS);
@@ -29,16 +30,7 @@ describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () =
   beforeAll(async () => {
     const db = `stack_${Date.now().toString(36)}`;
     stack = await startStack({
-      env: {
-        DATA_DIR: dataDir,
-        MONGO_URL: INTEGR8S_MONGO_URL!.replace(/\/[^/]*$/, `/${db}`),
-        REDIS_URL: INTEGR8S_REDIS_URL!,
-        KAFKA_BROKERS: INTEGR8S_KAFKA_BROKERS!,
-        LOG_LEVEL: 'warn',
-        RATE_LIMIT_ENABLED: 'false',
-        COOKIE_SECURE: 'false',
-        DEMO_ACCOUNT: 'false',
-      },
+      env: stackTestEnv(dataDir, db),
       port: 0,
       onLog: (name, line) => logs.push(`${name}: ${line}`),
     });

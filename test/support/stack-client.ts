@@ -17,6 +17,31 @@ export interface StackUser {
   waitStatus(executionId: string, status: string, timeoutMs?: number): Promise<void>;
 }
 
+/**
+ * The environment of a stack under test on the services from `scripts/services/services.sh env`: a
+ * database of its own (named `database` on the MongoDB-wire server), rate limits off, plain-HTTP cookies.
+ */
+export function stackTestEnv(
+  dataDir: string,
+  database: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  const { INTEGR8S_MONGO_URL, INTEGR8S_REDIS_URL, INTEGR8S_KAFKA_BROKERS } = process.env;
+  if (!INTEGR8S_MONGO_URL || !INTEGR8S_REDIS_URL || !INTEGR8S_KAFKA_BROKERS)
+    throw new Error('INTEGR8S_MONGO_URL, INTEGR8S_REDIS_URL and INTEGR8S_KAFKA_BROKERS must be set');
+  return {
+    DATA_DIR: dataDir,
+    MONGO_URL: INTEGR8S_MONGO_URL.replace(/\/[^/]*$/, `/${database}`),
+    REDIS_URL: INTEGR8S_REDIS_URL,
+    KAFKA_BROKERS: INTEGR8S_KAFKA_BROKERS,
+    LOG_LEVEL: 'warn',
+    RATE_LIMIT_ENABLED: 'false',
+    COOKIE_SECURE: 'false',
+    DEMO_ACCOUNT: 'false',
+    ...extra,
+  };
+}
+
 async function json<T>(response: Response, what: string): Promise<T> {
   const text = await response.text();
   if (!response.ok) throw new Error(`${what}: HTTP ${response.status} ${text}`);
