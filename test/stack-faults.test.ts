@@ -366,37 +366,42 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
     });
   }, 240_000);
 
-  it('a MongoDB-wire server outage mid-run loses no execution; functions report not-ready meanwhile', async () => {
-    await timed('ferretdb-outage', async () => {
-      const user = await stackUser(stack.url);
-      const id = await user.submit('import time\ntime.sleep(2)\nprint("outlived the outage")');
-      await user.waitStatus(id, 'running');
-      disrupted.add('ferretdb');
-      await services('stop', 'ferretdb');
-      const readiness = `${stack.functionUrl('store-result')}/health/readiness`;
-      // Down: functions say so, and the run ends while its outcome cannot be stored.
-      await pollFor(
-        'store-result reporting not ready',
-        async () => ((await fetch(readiness)).status === 503 ? true : undefined),
-        15_000,
-      );
-      await sleep(OUTAGE_MS);
-      await services('start', 'ferretdb');
-      await pollFor(
-        'store-result ready again',
-        async () => ((await fetch(readiness)).status === 200 ? true : undefined),
-        30_000,
-      );
+  // FerretDB itself down, and PostgreSQL (its storage) down underneath a running FerretDB.
+  it.each(['ferretdb', 'postgres'] as const)(
+    'a %s outage mid-run loses no execution; functions report not-ready meanwhile',
+    async (server) => {
+      await timed(`${server}-outage`, async () => {
+        const user = await stackUser(stack.url);
+        const id = await user.submit('import time\ntime.sleep(2)\nprint("outlived the outage")');
+        await user.waitStatus(id, 'running');
+        disrupted.add(server);
+        await services('stop', server);
+        const readiness = `${stack.functionUrl('store-result')}/health/readiness`;
+        // Down: functions say so, and the run ends while its outcome cannot be stored.
+        await pollFor(
+          'store-result reporting not ready',
+          async () => ((await fetch(readiness)).status === 503 ? true : undefined),
+          15_000,
+        );
+        await sleep(OUTAGE_MS);
+        await services('start', server);
+        await pollFor(
+          'store-result ready again',
+          async () => ((await fetch(readiness)).status === 200 ? true : undefined),
+          30_000,
+        );
 
-      const result = await user.waitStored(id, 120_000);
-      expect(result).toMatchObject({ status: 'completed', stdout: 'outlived the outage\n' });
-      const after = await user.submit('print("after the outage")');
-      expect(await user.waitStored(after, 60_000)).toMatchObject({ status: 'completed' });
-      await sleep(1500); // a second result would show up by now
-      for (const done of [id, after])
-        expect((await user.events(done, ['result_stored'])).length, done).toBe(1);
-      const letters = await store.deadLetters.list({ limit: 100, offset: 0 });
-      expect(letters.items.filter((letter) => letter.event?.aggregate_id === id)).toEqual([]);
-    });
-  }, 240_000);
+        const result = await user.waitStored(id, 120_000);
+        expect(result).toMatchObject({ status: 'completed', stdout: 'outlived the outage\n' });
+        const after = await user.submit('print("after the outage")');
+        expect(await user.waitStored(after, 60_000)).toMatchObject({ status: 'completed' });
+        await sleep(1500); // a second result would show up by now
+        for (const done of [id, after])
+          expect((await user.events(done, ['result_stored'])).length, done).toBe(1);
+        const letters = await store.deadLetters.list({ limit: 100, offset: 0 });
+        expect(letters.items.filter((letter) => letter.event?.aggregate_id === id)).toEqual([]);
+      });
+    },
+    240_000,
+  );
 });

@@ -25,7 +25,9 @@ interface RunJob extends Job {
   request: Requested;
 }
 
-const PUBLISH_ATTEMPTS = 5;
+/** Live output only feeds open streams (the result carries all of it): a chunk is given up after this. */
+const OUTPUT_PUBLISH_ATTEMPTS = 3;
+const MAX_PUBLISH_BACKOFF_MS = 5_000;
 
 export function createRunPodApp(platform: Platform) {
   const app = createFunctionApp(platform, 'run-pod');
@@ -34,16 +36,19 @@ export function createRunPodApp(platform: Platform) {
   /** Cancels that arrived after admission but before the sandbox existed. */
   const cancelledEarly = new Set<string>();
 
-  /** Publishes, retrying briefly: losing `pod_terminated` would leave an execution without an end. */
+  /**
+   * Publishes a lifecycle event, retrying until the store, the fan-out and the bus have all taken it:
+   * nothing else would ever report how this run ended. Live output is given up after a few attempts.
+   */
   async function publish(event: DomainEvent): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
         await platform.events.publish(event);
         return;
       } catch (error) {
-        if (attempt >= PUBLISH_ATTEMPTS) throw error;
+        if (event.event_type === 'execution_output' && attempt >= OUTPUT_PUBLISH_ATTEMPTS) throw error;
         log.warn('publish failed, retrying', { event_type: event.event_type, attempt, error });
-        await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
+        await new Promise((r) => setTimeout(r, Math.min(MAX_PUBLISH_BACKOFF_MS, 100 * 2 ** attempt)));
       }
     }
   }
@@ -63,7 +68,7 @@ export function createRunPodApp(platform: Platform) {
     const emit = (event: DomainEvent) => {
       chain = chain
         .then(() => publish(event))
-        .catch((error) => log.error('event lost', { error, event_type: event.event_type }));
+        .catch((error) => log.warn('live output dropped; the result keeps it', { error }));
     };
     const executionId = request.execution_id;
     const run = platform.sandbox.start(

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Starts, checks and stops the real infrastructure the product runs against — Redis, Apache Kafka (KRaft,
-# one node) and FerretDB (the MongoDB wire protocol on SQLite) — as local processes bound to 127.0.0.1.
+# one node) and FerretDB (the MongoDB wire protocol) on PostgreSQL — as local processes bound to 127.0.0.1.
 #
-#   services.sh start   [redis|kafka|ferretdb ...]   install (cached), start, wait until each answers
+#   services.sh start   [redis|kafka|postgres|ferretdb ...]  install (cached), start, wait until each answers
 #   services.sh stop    [...]                        stop cleanly, keep the data
 #   services.sh restart [...]                        stop then start, keeping the data
 #   services.sh kill    [...]                        SIGKILL, as a crash would (data kept; start again later)
@@ -10,7 +10,7 @@
 #   services.sh env                                  `export NAME=value` lines for the running services
 #   services.sh clean                                stop everything and delete the run directory
 #
-# Without names a command applies to all three. See README.md beside this file.
+# Without names a command applies to all four. See README.md beside this file.
 
 # shellcheck disable=SC2317 # the per-service functions are called by name ("${service}_start")
 set -euo pipefail
@@ -24,6 +24,7 @@ redis_port="${INTEGR8S_REDIS_PORT:-16379}"
 kafka_port="${INTEGR8S_KAFKA_PORT:-19092}"
 kafka_controller_port="${INTEGR8S_KAFKA_CONTROLLER_PORT:-19093}"
 mongo_port="${INTEGR8S_MONGO_PORT:-27018}"
+postgres_port="${INTEGR8S_POSTGRES_PORT:-15432}"
 mongo_db="${INTEGR8S_MONGO_DB:-integr8scode}"
 kafka_versions="${INTEGR8S_KAFKA_VERSION:-4.4.0 4.3.1 4.2.2}"
 kafka_heap="${INTEGR8S_KAFKA_HEAP:-512m}"
@@ -37,7 +38,7 @@ mkdir -p "$run_dir" "$cache"
 run_dir="$(cd "$run_dir" && pwd)"
 cache="$(cd "$cache" && pwd)"
 
-all_services=(redis kafka ferretdb)
+all_services=(redis kafka postgres ferretdb)
 env_file="$run_dir/services.env"
 
 say() { printf '%s\n' "$*" >&2; }
@@ -77,7 +78,7 @@ service_pids() {
     program="$(tr '\0' '\n' <"$file" 2>/dev/null | head -n 1)"
     program="${program%% *}"
     case "${program##*/}:$1" in
-    redis-server:redis | java:kafka | ferretdb:ferretdb) echo "$pid" ;;
+    redis-server:redis | java:kafka | postgres:postgres | ferretdb:ferretdb) echo "$pid" ;;
     esac
   done
   return 0
@@ -403,6 +404,65 @@ kafka_stop() {
   kafka_keep_cds_archive
 }
 
+# ---------------------------------------------------------------------------------------------- postgres
+
+# FerretDB keeps its data in PostgreSQL rather than in its SQLite backend: SQLite lets one writer in at a
+# time and the others sleep in its busy handler, which stalled concurrent inserts for up to a second.
+
+postgres_bin=""
+
+postgres_install() {
+  postgres_bin="$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/postgres' 2>/dev/null | sort -V | tail -n 1)"
+  if [[ -z "$postgres_bin" ]]; then
+    need_apt postgresql
+    postgres_bin="$(find /usr/lib/postgresql -maxdepth 3 -path '*/bin/postgres' | sort -V | tail -n 1)"
+  fi
+  [[ -n "$postgres_bin" ]] || die "postgres: no server binary under /usr/lib/postgresql after installing"
+}
+
+# PostgreSQL refuses to run as root; as root the server runs as the packaged `postgres` account instead.
+as_postgres=()
+[[ $(id -u) -eq 0 ]] && as_postgres=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+postgres_as() { "${as_postgres[@]}" "$@"; }
+
+postgres_sql() {
+  postgres_as "${postgres_bin%/*}/psql" -X -q -h 127.0.0.1 -p "$postgres_port" -U postgres -d postgres \
+    -v ON_ERROR_STOP=1 -tA -c "$1"
+}
+
+postgres_ready() { postgres_as "${postgres_bin%/*}/pg_isready" -q -h 127.0.0.1 -p "$postgres_port"; }
+
+postgres_start() {
+  check_port_free postgres "$postgres_port" || return 1
+  postgres_install
+  local dir="$run_dir/postgres"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$dir"
+  if [[ ! -f "$dir/data/PG_VERSION" ]]; then
+    rm -rf "$dir/data"
+    postgres_as "${postgres_bin%/*}/initdb" -D "$dir/data" -U postgres --auth=trust -E UTF8 \
+      --locale=C.UTF-8 >"$dir/initdb.log" 2>&1 || {
+      show_log "$dir/initdb.log"
+      die "postgres: initdb failed"
+    }
+  fi
+  : >>"$dir/postgres.log"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$dir/postgres.log"
+  # Sockets in the run folder: the packaged /var/run/postgresql may not exist or be writable.
+  launch postgres "$dir/postgres.log" "${as_postgres[@]}" "$postgres_bin" -D "$dir/data" -p "$postgres_port" \
+    -c listen_addresses=127.0.0.1 -c "unix_socket_directories=$dir" -c shared_buffers=128MB \
+    -c max_connections=200 -c logging_collector=off
+  wait_ready postgres postgres_ready "$dir/postgres.log" || return 1
+  [[ "$(postgres_sql "SELECT 1 FROM pg_database WHERE datname = 'ferretdb'")" == 1 ]] ||
+    postgres_sql "CREATE DATABASE ferretdb" || die "postgres: could not create the ferretdb database"
+}
+
+# SIGINT is PostgreSQL's fast shutdown; SIGTERM would wait for FerretDB's pooled connections to close.
+postgres_stop() {
+  local pid
+  if pid="$(live_pid postgres)"; then kill -INT "$pid" 2>/dev/null || true; fi
+  stop_service postgres 20
+}
+
 # ---------------------------------------------------------------------------------------------- ferretdb
 
 ferretdb_bin=""
@@ -444,11 +504,12 @@ ferretdb_install() {
 ferretdb_start() {
   need_node_modules
   check_port_free ferretdb "$mongo_port" || return 1
+  live_pid postgres >/dev/null || die "ferretdb: its storage is PostgreSQL; start postgres first"
   ferretdb_install
   local dir="$run_dir/ferretdb"
-  mkdir -p "$dir/data" "$dir/state"
+  mkdir -p "$dir/state"
   launch ferretdb "$dir/ferretdb.log" env DO_NOT_TRACK=1 "$ferretdb_bin" \
-    --handler=sqlite "--sqlite-url=file:$dir/data/" \
+    --handler=postgresql "--postgresql-url=postgres://postgres@127.0.0.1:$postgres_port/ferretdb" \
     "--listen-addr=127.0.0.1:$mongo_port" "--state-dir=$dir/state" \
     --debug-addr=- --telemetry=disable --log-level=WARN
   wait_ready ferretdb mongo_port_open "$dir/ferretdb.log" || return 1
@@ -471,6 +532,7 @@ service_url() {
   case "$1" in
   redis) echo "INTEGR8S_REDIS_URL=redis://127.0.0.1:$redis_port" ;;
   kafka) echo "INTEGR8S_KAFKA_BROKERS=127.0.0.1:$kafka_port" ;;
+  postgres) echo "INTEGR8S_POSTGRES_URL=postgres://postgres@127.0.0.1:$postgres_port/ferretdb" ;;
   ferretdb) echo "INTEGR8S_MONGO_URL=mongodb://127.0.0.1:$mongo_port/$mongo_db" ;;
   esac
 }
@@ -479,6 +541,7 @@ service_port() {
   case "$1" in
   redis) echo "$redis_port" ;;
   kafka) echo "$kafka_port" ;;
+  postgres) echo "$postgres_port" ;;
   ferretdb) echo "$mongo_port" ;;
   esac
 }
@@ -545,9 +608,9 @@ main() {
   ((${#services[@]})) || services=("${all_services[@]}")
   for service in "${services[@]}"; do
     case "$service" in
-    redis | kafka | ferretdb) ;;
+    redis | kafka | postgres | ferretdb) ;;
     mongo | mongodb) die "the MongoDB-wire server is called ferretdb here" ;;
-    *) die "unknown service '$service' (redis, kafka, ferretdb)" ;;
+    *) die "unknown service '$service' (redis, kafka, postgres, ferretdb)" ;;
     esac
   done
 

@@ -73,11 +73,17 @@ export class EventPublisher {
 
   async publish(event: DomainEvent): Promise<StoredEvent> {
     const stored = await this.store.append(event);
+    // Streams and the bus are independent once the event is stored: hand it to both at once, and
+    // fail (so the caller retries) only after both have answered.
+    const handOffs: Promise<unknown>[] = [];
     if ('execution_id' in event) {
       const message: FanoutMessage = { seq: stored.seq, event: stored.event };
-      await this.fanout.publish(executionChannel(event.execution_id), JSON.stringify(message));
+      handOffs.push(this.fanout.publish(executionChannel(event.execution_id), JSON.stringify(message)));
     }
-    if (!STREAM_ONLY.has(event.event_type)) await this.bus.publish(stored.event);
+    if (!STREAM_ONLY.has(event.event_type)) handOffs.push(this.bus.publish(stored.event));
+    for (const outcome of await Promise.allSettled(handOffs)) {
+      if (outcome.status === 'rejected') throw outcome.reason;
+    }
     return stored;
   }
 }

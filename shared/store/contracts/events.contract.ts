@@ -39,6 +39,15 @@ export function describeEventStoreContract(adapterName: string, make: MakeReposi
       });
     });
 
+    it('keeps any text a script can print, NUL characters included', async () => {
+      const event = anOutputEvent({ data: 'a\u0000b ✓\n' });
+      const stored = await repos().events.append(event);
+      expect((await repos().events.get(event.event_id))?.event).toEqual(event);
+      expect(await repos().events.listByAggregate('exec-1')).toEqual([
+        { seq: stored.seq, event, stored_at: stored.stored_at },
+      ]);
+    });
+
     it('stores an event once and returns the first copy for a duplicate', async () => {
       const first = await repos().events.append(anOutputEvent({ data: 'first' }));
       const again = await repos().events.append(anOutputEvent({ data: 'second' }));

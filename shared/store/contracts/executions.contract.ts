@@ -107,6 +107,17 @@ export function describeExecutionRepositoryContract(
         expect(updated).toHaveProperty('stderr', null);
       });
 
+      it('writes output holding NUL characters exactly', async () => {
+        await repos().executions.create(anExecution());
+        const updated = await repos().executions.transition('exec-1', ['queued'], {
+          status: 'completed',
+          stdout: '\u0000\u0000 binary-ish',
+          stderr: 'warn\u0000',
+        });
+        expect(updated).toMatchObject({ stdout: '\u0000\u0000 binary-ish', stderr: 'warn\u0000' });
+        expect(await repos().executions.get('exec-1')).toEqual(updated);
+      });
+
       it('never changes the execution id or owner', async () => {
         await repos().executions.create(anExecution());
         const sneaky = {

@@ -1,6 +1,6 @@
 import type { Collection } from 'mongodb';
 import type { DeadLetter, DeadLetterRepository } from '../ports';
-import { type StoredDocument, toDate, toRecord } from './documents';
+import { type StoredDocument, storable, toDate, toRecord } from './documents';
 
 const NEWEST_FIRST = { _created: -1, dead_letter_id: -1 } as const;
 
@@ -9,7 +9,7 @@ export function mongoDeadLetterRepository(deadLetters: Collection<StoredDocument
     async add(letter) {
       await deadLetters.insertOne({
         _id: letter.dead_letter_id,
-        ...letter,
+        ...storable(letter),
         _created: toDate(letter.created_at),
       });
     },

@@ -1,7 +1,7 @@
 import { type Collection, type Document, type Filter, MongoBulkWriteError } from 'mongodb';
 import type { DomainEvent } from '../../events/schemas';
 import type { EventStore, StoredEvent } from '../ports';
-import { isDuplicateKeyWrite, type StoredDocument } from './documents';
+import { fromStorable, isDuplicateKeyWrite, type StoredDocument, storable } from './documents';
 
 /** The counters document whose `seq` is the highest position known to be taken. */
 export const EVENT_SEQ_COUNTER = 'events';
@@ -20,7 +20,7 @@ interface PendingAppend {
 
 const toStored = (document: Document): StoredEvent => ({
   seq: document.seq as number,
-  event: document.event as DomainEvent,
+  event: fromStorable(document.event) as DomainEvent,
   stored_at: document.stored_at as string,
 });
 
@@ -71,7 +71,7 @@ export function mongoEventStore(
         stored_at,
         aggregate_id: event.aggregate_id,
         event_type: event.event_type,
-        event,
+        event: storable(event),
       }));
       const written = await insertInOrder(documents);
       batch.splice(0, written.inserted).forEach(({ event, resolve }, i) => {

@@ -1,14 +1,14 @@
 import type { Collection, Filter } from 'mongodb';
 import type { ExecutionRecord } from '../../domain/execution';
 import { ConflictError, type ExecutionFilter, type ExecutionRepository } from '../ports';
-import { definedFields, isDuplicateKey, type StoredDocument, toDate, toRecord } from './documents';
+import { definedFields, isDuplicateKey, type StoredDocument, storable, toDate, toRecord } from './documents';
 
 /** Newest first, then by id: the order every listing uses and the indexes are built for. */
 export const EXECUTION_ORDER = { _created: -1, execution_id: -1 } as const;
 
 const toDocument = (execution: ExecutionRecord): StoredDocument => ({
   _id: execution.execution_id,
-  ...execution,
+  ...storable(execution),
   _created: toDate(execution.created_at),
   _version: 0,
 });
@@ -87,7 +87,7 @@ export function mongoExecutionRepository(
       return toRecord<ExecutionRecord>(await executions.findOne({ _id: executionId }));
     },
     async transition(executionId, from, patch) {
-      const changes = definedFields(patch, ['execution_id', 'user_id']);
+      const changes = storable(definedFields(patch, ['execution_id', 'user_id']));
       if (typeof changes.created_at === 'string') changes._created = toDate(changes.created_at);
       for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
         const current = await executions.findOne({ _id: executionId });

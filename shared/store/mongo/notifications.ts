@@ -1,7 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
 import type { NotificationRecord } from '../../domain/notification';
 import type { NotificationFilter, NotificationRepository } from '../ports';
-import { isDuplicateKey, type StoredDocument, toDate, toRecord } from './documents';
+import { isDuplicateKey, type StoredDocument, storable, toDate, toRecord } from './documents';
 
 const NEWEST_FIRST = { _created: -1, notification_id: -1 } as const;
 
@@ -30,7 +30,7 @@ export function mongoNotificationRepository(
       try {
         await notifications.insertOne({
           _id: notification.notification_id,
-          ...notification,
+          ...storable(notification),
           _created: toDate(notification.created_at),
         });
         return true;

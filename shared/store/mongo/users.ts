@@ -1,14 +1,14 @@
 import type { Collection } from 'mongodb';
 import type { UserRecord } from '../../domain/user';
 import { ConflictError, type UserRepository } from '../ports';
-import { definedFields, isDuplicateKey, type StoredDocument, toRecord } from './documents';
+import { definedFields, isDuplicateKey, type StoredDocument, storable, toRecord } from './documents';
 
 /** Usernames and emails are unique regardless of letter case: unique indexes hold lower-cased copies. */
 const uniqueKey = (value: string): string => value.toLowerCase();
 
 const toDocument = (user: UserRecord): StoredDocument => ({
   _id: user.user_id,
-  ...user,
+  ...storable(user),
   _username: uniqueKey(user.username),
   _email: uniqueKey(user.email),
 });
@@ -59,7 +59,7 @@ export function mongoUserRepository(users: Collection<StoredDocument>): UserRepo
       return toRecord<UserRecord>(await users.findOne({ _username: uniqueKey(username) }));
     },
     async update(userId, patch) {
-      const fields = definedFields(patch, ['user_id']);
+      const fields = storable(definedFields(patch, ['user_id']));
       if (typeof fields.username === 'string') fields._username = uniqueKey(fields.username);
       if (typeof fields.email === 'string') fields._email = uniqueKey(fields.email);
       if (Object.keys(fields).length === 0) return this.findById(userId);
