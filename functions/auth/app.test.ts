@@ -1,6 +1,6 @@
 import type { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { hashSessionToken } from '../../shared/auth/sessions';
+import { changeUserAccess, hashSessionToken } from '../../shared/auth/sessions';
 import type { AppEnv } from '../../shared/platform/function';
 import { authHeaders, cookiesFrom, login, registerAndLogin, type TestSession } from '../../test/support/http';
 import { createTestPlatform, type TestPlatform } from '../../test/support/platform';
@@ -273,8 +273,17 @@ describe('GET /api/v1/auth/me', () => {
   it("stops accepting a deactivated user's session at once", async () => {
     const session = await registerAndLogin(app);
     expect((await me(session)).status).toBe(200);
-    await platform.store.users.update(session.userId, { is_active: false });
+    await changeUserAccess(platform, session.userId, { is_active: false });
     expect((await me(session)).status).toBe(401);
+  });
+
+  it('ends the sessions of a user whose role changes; the next sign-in carries the new role', async () => {
+    const password = 'correct horse battery staple';
+    const session = await registerAndLogin(app, { password });
+    await changeUserAccess(platform, session.userId, { role: 'admin' });
+    expect((await me(session)).status).toBe(401);
+    const again = await login(app, session.username, password);
+    expect(await again.json()).toMatchObject({ username: session.username, role: 'admin' });
   });
 });
 

@@ -56,9 +56,9 @@ export function createAuthApp(platform: Platform): Hono<AppEnv> {
     return c.json({ message: 'Logout successful' });
   });
 
-  app.get('/api/v1/auth/me', (c) => {
+  app.get('/api/v1/auth/me', async (c) => {
     c.header('Cache-Control', 'no-store');
-    return c.json(me(c.get('user')));
+    return c.json(await me(platform, c.get('user')));
   });
 
   return app;

@@ -18,7 +18,7 @@ import {
   verifyPassword,
 } from '../../shared/auth/passwords';
 import { endSession, type IssuedSession, startSession } from '../../shared/auth/sessions';
-import { toUserResponse, type UserRecord, type UserResponse } from '../../shared/domain/user';
+import { type Principal, toUserResponse, type UserRecord, type UserResponse } from '../../shared/domain/user';
 import type { EventOf } from '../../shared/events/schemas';
 import { HttpError, unauthorized, validate } from '../../shared/http/errors';
 import type { Platform } from '../../shared/platform/platform';
@@ -169,7 +169,7 @@ export async function login(
   if (needsRehash(user.password_hash)) {
     await platform.store.users.update(user.user_id, { password_hash: await hashPassword(password) });
   }
-  const session = await startSession(platform, user.user_id);
+  const session = await startSession(platform, user);
   await audit(platform, 'user_logged_in', { username, user_id: user.user_id }, client);
   return { user, session };
 }
@@ -188,7 +188,9 @@ export async function logout(
     await audit(platform, 'user_logged_out', { username: user.username, user_id: user.user_id }, client);
 }
 
-export function me(user: UserRecord | null): UserResponse {
+/** The signed-in user's current record, read afresh: the session carries only who they are. */
+export async function me(platform: Platform, principal: Principal | null): Promise<UserResponse> {
+  const user = principal && (await platform.store.users.findById(principal.user_id));
   if (!user) throw unauthorized();
   return toUserResponse(user);
 }

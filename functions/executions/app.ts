@@ -11,7 +11,7 @@ import {
   isTerminal,
   toExecutionResult,
 } from '../../shared/domain/execution';
-import type { UserRecord } from '../../shared/domain/user';
+import type { Principal } from '../../shared/domain/user';
 import { EVENT_TYPES, type EventOf } from '../../shared/events/schemas';
 import { EXAMPLE_SCRIPTS } from '../../shared/executions/examples';
 import { submitExecution } from '../../shared/executions/submission';
@@ -52,7 +52,7 @@ export function createExecutionsApp(platform: Platform) {
   const { store } = platform;
 
   /** The execution behind `:execution_id`, if the caller may see it. */
-  async function accessible(c: Context<AppEnv>): Promise<{ user: UserRecord; execution: ExecutionRecord }> {
+  async function accessible(c: Context<AppEnv>): Promise<{ user: Principal; execution: ExecutionRecord }> {
     const user = currentUser(c);
     const id = validate(UuidSchema, c.req.param('execution_id'), 'path');
     const execution = await store.executions.get(id);
@@ -61,7 +61,7 @@ export function createExecutionsApp(platform: Platform) {
     return { user, execution };
   }
 
-  async function requestCancel(execution: ExecutionRecord, user: UserRecord, reason: string) {
+  async function requestCancel(execution: ExecutionRecord, user: Principal, reason: string) {
     const event = platform.events.create<EventOf<'execution_cancelled'>>(
       {
         event_type: 'execution_cancelled',

@@ -17,8 +17,9 @@ beforeAll(async () => {
   const auth = createAuthApp(platform);
   owner = await registerAndLogin(auth);
   stranger = await registerAndLogin(auth);
-  admin = await registerAndLogin(auth);
-  await platform.store.users.update(admin.userId, { role: 'admin' });
+  admin = await registerAndLogin(auth, {
+    beforeLogin: (userId) => platform.store.users.update(userId, { role: 'admin' }),
+  });
 });
 afterAll(async () => {
   await platform?.close();

@@ -3,7 +3,7 @@
  * database cannot be replayed as cookies. Deleting the record ends the session at once.
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { SessionRecord, UserRecord } from '../domain/user';
+import type { Principal, SessionRecord, UserRecord } from '../domain/user';
 import type { Platform } from '../platform/platform';
 import { issueCsrfToken } from './csrf';
 
@@ -16,14 +16,16 @@ export interface IssuedSession {
 
 export const hashSessionToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
-export async function startSession(platform: Platform, userId: string): Promise<IssuedSession> {
+export async function startSession(platform: Platform, user: Principal): Promise<IssuedSession> {
   const token = randomBytes(32).toString('base64url');
   const now = platform.now();
   const maxAgeSeconds = platform.config.SESSION_TIMEOUT_MINUTES * 60;
   const expiresAt = new Date(now.getTime() + maxAgeSeconds * 1000);
   const record: SessionRecord = {
     token_hash: hashSessionToken(token),
-    user_id: userId,
+    user_id: user.user_id,
+    username: user.username,
+    role: user.role,
     created_at: now.toISOString(),
     expires_at: expiresAt.toISOString(),
   };
@@ -31,12 +33,28 @@ export async function startSession(platform: Platform, userId: string): Promise<
   return { token, csrfToken: issueCsrfToken(platform.secretKey, token), expiresAt, maxAgeSeconds };
 }
 
-/** The active user a session token belongs to; null for an unknown or expired session or an inactive user. */
-export async function userForSession(platform: Platform, token: string): Promise<UserRecord | null> {
+/** Who a session token signs in; null for an unknown or expired session. */
+export async function principalForSession(platform: Platform, token: string): Promise<Principal | null> {
   const session = await platform.store.sessions.find(hashSessionToken(token), platform.now());
   if (!session) return null;
-  const user = await platform.store.users.findById(session.user_id);
-  return user?.is_active ? user : null;
+  return { user_id: session.user_id, username: session.username, role: session.role };
+}
+
+/**
+ * Changes what a user may do and ends every session they have, since sessions carry the role they
+ * were opened with; the user signs in again under the new rules (or not at all, when deactivated).
+ */
+export async function changeUserAccess(
+  platform: Platform,
+  userId: string,
+  access: Partial<Pick<UserRecord, 'role' | 'is_active'>>,
+): Promise<UserRecord | null> {
+  const user = await platform.store.users.update(userId, {
+    ...access,
+    updated_at: platform.now().toISOString(),
+  });
+  await platform.store.sessions.deleteForUser(userId);
+  return user;
 }
 
 /** Ends the session; returns the user id it belonged to, if it was still valid. */

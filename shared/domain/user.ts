@@ -42,10 +42,20 @@ export const toUserResponse = (user: UserRecord): UserResponse => ({
   has_custom_limits: null,
 });
 
-export interface SessionRecord {
+/** Who is calling: what authorisation needs, carried by the session so no request reads the user. */
+export interface Principal {
+  user_id: string;
+  username: string;
+  role: UserRole;
+}
+
+/**
+ * A signed-in session. It carries the user's identity and role as of sign-in; whatever changes a
+ * user's role or deactivates or deletes them must end their sessions (`sessions.deleteForUser`).
+ */
+export interface SessionRecord extends Principal {
   /** SHA-256 of the session token; the token itself is never stored. */
   token_hash: string;
-  user_id: string;
   created_at: string;
   expires_at: string;
 }

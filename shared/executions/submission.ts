@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { formatBytes } from '../config/config';
 import { type ExecutionStatus, newExecution, type QueuePriority } from '../domain/execution';
-import type { UserRecord } from '../domain/user';
+import type { Principal } from '../domain/user';
 import type { EventOf } from '../events/schemas';
 import { conflict, HttpError, ValidationFailed } from '../http/errors';
 import type { Platform } from '../platform/platform';
@@ -87,7 +87,7 @@ export interface SubmitOptions {
 
 export async function submitExecution(
   platform: Platform,
-  user: UserRecord,
+  user: Principal,
   request: ExecutionRequest,
   options: SubmitOptions = {},
 ): Promise<ExecutionAccepted> {
@@ -134,7 +134,7 @@ export async function submitExecution(
 
 async function accept(
   platform: Platform,
-  user: UserRecord,
+  user: Principal,
   request: ExecutionRequest,
   runtime: { lang: string; version: string },
   options: SubmitOptions,

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createAuthApp } from '../../functions/auth/app';
 import { authHeaders, registerAndLogin, type TestSession } from '../../test/support/http';
 import { createTestPlatform, type TestPlatform } from '../../test/support/platform';
-import type { UserRecord } from '../domain/user';
+import type { Principal } from '../domain/user';
 import { createFunctionApp } from '../platform/function';
 import { canAccess, currentUser, requireAdmin } from './auth';
 
@@ -68,13 +68,19 @@ describe('requireAdmin and canAccess', () => {
     const asUser = await app.request('/api/v1/admin/thing', { headers: { Cookie: session.cookie } });
     expect(asUser.status).toBe(403);
     expect((await asUser.json()).type).toBe('ForbiddenError');
-    await platform.store.users.update(session.userId, { role: 'admin' });
-    const asAdmin = await app.request('/api/v1/admin/thing', { headers: { Cookie: session.cookie } });
-    expect(await asAdmin.json()).toEqual({ admin: session.username });
+    const admin = await registerAndLogin(createAuthApp(platform), {
+      beforeLogin: (userId) => platform.store.users.update(userId, { role: 'admin' }),
+    });
+    const asAdmin = await app.request('/api/v1/admin/thing', { headers: { Cookie: admin.cookie } });
+    expect(await asAdmin.json()).toEqual({ admin: admin.username });
   });
 
   it('lets owners and admins at a resource, nobody else', () => {
-    const user = (user_id: string, role: UserRecord['role']) => ({ user_id, role }) as UserRecord;
+    const user = (user_id: string, role: Principal['role']): Principal => ({
+      user_id,
+      username: user_id,
+      role,
+    });
     expect(canAccess(user('u1', 'user'), 'u1')).toBe(true);
     expect(canAccess(user('u2', 'user'), 'u1')).toBe(false);
     expect(canAccess(user('u2', 'moderator'), 'u1')).toBe(false);

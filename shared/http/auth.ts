@@ -6,9 +6,9 @@ import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
 import { verifyCsrf } from '../auth/csrf';
-import { type IssuedSession, userForSession } from '../auth/sessions';
+import { type IssuedSession, principalForSession } from '../auth/sessions';
 import type { Config } from '../config/config';
-import type { UserRecord } from '../domain/user';
+import type { Principal } from '../domain/user';
 import type { AppEnv } from '../platform/function';
 import type { Platform } from '../platform/platform';
 import { forbidden, HttpError, unauthorized } from './errors';
@@ -54,25 +54,25 @@ export function authenticate(platform: Platform): MiddlewareHandler<AppEnv> {
     }
     // The session cookie is the only credential so far. Integration keys (`Authorization: Bearer`) belong
     // here beside it; a header no other site can make a browser send needs no CSRF token.
-    c.set('user', token ? await userForSession(platform, token) : null);
+    c.set('user', token ? await principalForSession(platform, token) : null);
     await next();
   };
 }
 
 /** The signed-in user, or 401. */
-export function currentUser(c: Context<AppEnv>): UserRecord {
+export function currentUser(c: Context<AppEnv>): Principal {
   const user = c.get('user');
   if (!user) throw unauthorized();
   return user;
 }
 
 /** The signed-in admin: 401 when signed out, 403 for anyone else. */
-export function requireAdmin(c: Context<AppEnv>): UserRecord {
+export function requireAdmin(c: Context<AppEnv>): Principal {
   const user = currentUser(c);
   if (user.role !== 'admin') throw forbidden('Admin access required');
   return user;
 }
 
 /** Owner-or-admin rule for executions, results and their streams. */
-export const canAccess = (user: UserRecord, ownerId: string): boolean =>
+export const canAccess = (user: Principal, ownerId: string): boolean =>
   user.user_id === ownerId || user.role === 'admin';

@@ -30,7 +30,7 @@ export interface FunctionDefinition {
 
 export interface AppEnv {
   Variables: {
-    user: import('../domain/user').UserRecord | null;
+    user: import('../domain/user').Principal | null;
     requestId: string;
   };
 }

@@ -42,10 +42,13 @@ export async function login(app: RequestableApp, username: string, password: str
   });
 }
 
-/** Registers a fresh user (a unique name unless given) and signs in as them. */
+/**
+ * Registers a fresh user (a unique name unless given) and signs in as them. `beforeLogin` may change
+ * the new user in the store first (a role, say), so the session carries the change.
+ */
 export async function registerAndLogin(
   app: RequestableApp,
-  options: { username?: string; password?: string } = {},
+  options: { username?: string; password?: string; beforeLogin?: (userId: string) => Promise<unknown> } = {},
 ): Promise<TestSession> {
   const username = options.username ?? `user_${randomBytes(6).toString('hex')}`;
   const password = options.password ?? `pw-${randomBytes(12).toString('base64url')}`;
@@ -57,6 +60,7 @@ export async function registerAndLogin(
     }),
     'register',
   )) as { user_id: string };
+  await options.beforeLogin?.(registered.user_id);
   const response = await login(app, username, password);
   const body = (await expectOk(response, 'login')) as { csrf_token: string };
   const cookies = cookiesFrom(response);

@@ -56,6 +56,19 @@ export function describeExecutionRepositoryContract(
       expect((await repos().executions.get('exec-1'))?.script).toBe(anExecution().script);
     });
 
+    it('creates concurrent executions each once, refusing only the duplicate among them', async () => {
+      const ids = Array.from({ length: 40 }, (_, i) => `exec-many-${i}`);
+      const outcomes = await Promise.allSettled([
+        ...ids.map((id) => repos().executions.create(anExecution({ execution_id: id }))),
+        repos().executions.create(anExecution({ execution_id: ids[7]!, script: 'again' })),
+      ]);
+      expect(outcomes.filter((outcome) => outcome.status === 'fulfilled')).toHaveLength(ids.length);
+      const refused = outcomes.filter((outcome) => outcome.status === 'rejected');
+      expect(refused).toHaveLength(1);
+      expect((refused[0] as PromiseRejectedResult).reason).toBeInstanceOf(ConflictError);
+      for (const id of ids) expect((await repos().executions.get(id))?.script, id).toBe(anExecution().script);
+    });
+
     describe('transition', () => {
       it('applies the patch when the status matches and returns the updated record', async () => {
         await repos().executions.create(anExecution());

@@ -49,6 +49,8 @@ export const aUser = (overrides: Partial<UserRecord> = {}): UserRecord => ({
 export const aSession = (overrides: Partial<SessionRecord> = {}): SessionRecord => ({
   token_hash: 'a'.repeat(64),
   user_id: 'user-1',
+  username: 'ada',
+  role: 'user',
   created_at: at(0),
   expires_at: at(3600),
   ...overrides,

@@ -1,6 +1,7 @@
 import type { Collection, Filter } from 'mongodb';
 import type { ExecutionRecord } from '../../domain/execution';
 import { ConflictError, type ExecutionFilter, type ExecutionRepository } from '../ports';
+import { batchedInsert } from './batched-insert';
 import { definedFields, isDuplicateKey, type StoredDocument, storable, toDate, toRecord } from './documents';
 
 /** Newest first, then by id: the order every listing uses and the indexes are built for. */
@@ -50,6 +51,7 @@ export function mongoExecutionRepository(
   claims: Collection<StoredDocument>,
 ): ExecutionRepository {
   const claimId = (executionId: string, version: number) => `${executionId}@${version}`;
+  const insert = batchedInsert(executions);
 
   /**
    * Writes the changes of a version this caller owns. The filter is the key alone: FerretDB serves
@@ -76,12 +78,8 @@ export function mongoExecutionRepository(
 
   return {
     async create(execution) {
-      try {
-        await executions.insertOne(toDocument(execution));
-      } catch (error) {
-        if (isDuplicateKey(error)) throw new ConflictError('Execution already exists', 'execution_id');
-        throw error;
-      }
+      if ((await insert(toDocument(execution))) === 'duplicate')
+        throw new ConflictError('Execution already exists', 'execution_id');
     },
     async get(executionId) {
       return toRecord<ExecutionRecord>(await executions.findOne({ _id: executionId }));
