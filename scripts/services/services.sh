@@ -10,7 +10,9 @@
 #   services.sh env                                  `export NAME=value` lines for the running services
 #   services.sh clean                                stop everything and delete the run directory
 #
-# Without names a command applies to all four. See README.md beside this file.
+# Without names a command applies to all four. `kube` (a local Kubernetes control plane: etcd, kube-apiserver,
+# kube-controller-manager, kube-scheduler and KWOK) runs only when named: services.sh start kube.
+# See README.md beside this file.
 
 # shellcheck disable=SC2317 # the per-service functions are called by name ("${service}_start")
 set -euo pipefail
@@ -40,6 +42,8 @@ cache="$(cd "$cache" && pwd)"
 
 all_services=(redis kafka postgres ferretdb)
 env_file="$run_dir/services.env"
+# Started only when named, never by a plain `start`: the test suite as a whole does not need them.
+extra_services=(kube)
 
 say() { printf '%s\n' "$*" >&2; }
 die() {
@@ -79,6 +83,9 @@ service_pids() {
     program="${program%% *}"
     case "${program##*/}:$1" in
     redis-server:redis | java:kafka | postgres:postgres | ferretdb:ferretdb) echo "$pid" ;;
+    etcd:kube/etcd | kube-apiserver:kube/apiserver | kube-controller-manager:kube/controller-manager) echo "$pid" ;;
+    kube-scheduler:kube/scheduler | kwok:kube/kwok) echo "$pid" ;;
+    etcd:kube | kube-apiserver:kube | kube-controller-manager:kube | kube-scheduler:kube | kwok:kube) echo "$pid" ;;
     esac
   done
   return 0
@@ -526,6 +533,12 @@ mongo_port_open() { port_open "$mongo_port"; }
 
 ferretdb_stop() { stop_service ferretdb 10; }
 
+# -------------------------------------------------------------------------------------------------- kube
+
+# The local Kubernetes control plane lives in its own file: kube/kube.sh.
+# shellcheck source=SCRIPTDIR/kube/kube.sh
+. "$here/kube/kube.sh"
+
 # ------------------------------------------------------------------------------------------------ common
 
 service_url() {
@@ -534,6 +547,7 @@ service_url() {
   kafka) echo "INTEGR8S_KAFKA_BROKERS=127.0.0.1:$kafka_port" ;;
   postgres) echo "INTEGR8S_POSTGRES_URL=postgres://postgres@127.0.0.1:$postgres_port/ferretdb" ;;
   ferretdb) echo "INTEGR8S_MONGO_URL=mongodb://127.0.0.1:$mongo_port/$mongo_db" ;;
+  kube) kube_env ;;
   esac
 }
 
@@ -543,13 +557,19 @@ service_port() {
   kafka) echo "$kafka_port" ;;
   postgres) echo "$postgres_port" ;;
   ferretdb) echo "$mongo_port" ;;
+  kube) echo "$kube_port" ;;
   esac
+}
+
+# A service answers when its port accepts connections; kube also needs every one of its processes alive.
+service_answers() {
+  if [[ "$1" == kube ]]; then kube_answers; else port_open "$(service_port "$1")"; fi
 }
 
 # The env file lists the services that are running now, so a test suite that reads it skips what is not there.
 write_env_file() {
   local service lines=()
-  for service in "${all_services[@]}"; do
+  for service in "${all_services[@]}" "${extra_services[@]}"; do
     live_pid "$service" >/dev/null && lines+=("$(service_url "$service")")
   done
   if ((${#lines[@]})); then
@@ -564,7 +584,7 @@ start_one() {
   local service="$1" started pid
   started="$(now_ms)"
   if pid="$(live_pid "$service")"; then
-    if port_open "$(service_port "$service")"; then
+    if service_answers "$service"; then
       say "$service: already running (pid $pid)"
       return 0
     fi
@@ -586,17 +606,19 @@ status_one() {
   local service="$1" pid port state
   port="$(service_port "$service")"
   if pid="$(live_pid "$service")"; then
-    if port_open "$port"; then state="running"; else state="not answering"; fi
+    if service_answers "$service"; then state="running"; else state="not answering"; fi
     printf '%-9s %-14s pid %-8s 127.0.0.1:%s\n' "$service" "$state" "$pid" "$port"
+    [[ "$service" == kube ]] && kube_status_details
     [[ "$state" == running ]]
   else
     printf '%-9s %-14s %-12s 127.0.0.1:%s\n' "$service" "stopped" "" "$port"
+    [[ "$service" == kube ]] && kube_status_details
     return 1
   fi
 }
 
 usage() {
-  sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,/^$/p' "${BASH_SOURCE[0]}" | sed -e '/^$/d' -e 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -608,11 +630,16 @@ main() {
   ((${#services[@]})) || services=("${all_services[@]}")
   for service in "${services[@]}"; do
     case "$service" in
-    redis | kafka | postgres | ferretdb) ;;
+    redis | kafka | postgres | ferretdb | kube) ;;
     mongo | mongodb) die "the MongoDB-wire server is called ferretdb here" ;;
-    *) die "unknown service '$service' (redis, kafka, postgres, ferretdb)" ;;
+    *) die "unknown service '$service' (redis, kafka, postgres, ferretdb, kube)" ;;
     esac
   done
+  # A first `start kube` builds the control plane for many minutes: that happens before the lock is taken,
+  # so other jobs' start and stop of the other services are not held up by it.
+  if [[ "$command" == start || "$command" == restart ]] && [[ " ${services[*]} " == *" kube "* ]]; then
+    kube_install
+  fi
 
   mkdir -p "$run_dir"
   # One command at a time per run directory: parallel test jobs may all call `start`.
@@ -649,7 +676,7 @@ main() {
     sed 's/^/export /' "$env_file"
     ;;
   clean)
-    for service in "${all_services[@]}"; do "${service}_stop"; done
+    for service in "${all_services[@]}" "${extra_services[@]}"; do "${service}_stop"; done
     rm -rf "$run_dir"
     say "removed $run_dir"
     ;;
