@@ -130,6 +130,34 @@ describe('EventPublisher.publish', () => {
 
     expect(ports.journal).toEqual([]);
   });
+
+  it('hands the event on only after the record written alongside it is stored too', async () => {
+    const ports = fakePorts();
+    let written = false;
+    await ports.publisher.publish(executionCompleted(), {
+      writeAlongside: async () => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        ports.journal.push('record');
+        written = true;
+      },
+    });
+    expect(written).toBe(true);
+    expect(ports.journal.indexOf('record')).toBeLessThan(ports.journal.indexOf('bus execution_completed'));
+    expect(ports.journal.indexOf('record')).toBeLessThan(
+      ports.journal.findIndex((step) => step.startsWith('fanout')),
+    );
+  });
+
+  it('fans out and publishes nothing when the record written alongside fails', async () => {
+    const ports = fakePorts();
+    const failing = ports.publisher.publish(executionCompleted(), {
+      writeAlongside: async () => {
+        throw new Error('duplicate');
+      },
+    });
+    await expect(failing).rejects.toThrow('duplicate');
+    expect(ports.journal).toEqual(['store execution_completed']);
+  });
 });
 
 describe('EventPublisher.create', () => {

@@ -71,8 +71,16 @@ export class EventPublisher {
     } as unknown as T;
   }
 
-  async publish(event: DomainEvent): Promise<StoredEvent> {
-    const stored = await this.store.append(event);
+  /**
+   * `writeAlongside` writes the record the event announces (a new execution, say) while the event is
+   * being stored: the event reaches streams and the bus only once both are written, so no consumer
+   * hears of a record it cannot read. Either failing fails the publish.
+   */
+  async publish(
+    event: DomainEvent,
+    options: { writeAlongside?: () => Promise<unknown> } = {},
+  ): Promise<StoredEvent> {
+    const [stored] = await Promise.all([this.store.append(event), options.writeAlongside?.()]);
     // Streams and the bus are independent once the event is stored: hand it to both at once, and
     // fail (so the caller retries) only after both have answered.
     const handOffs: Promise<unknown>[] = [];

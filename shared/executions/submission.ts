@@ -150,7 +150,6 @@ async function accept(
     priority: options.priority ?? 'normal',
     created_at: platform.now().toISOString(),
   });
-  await platform.store.executions.create(execution);
   const event = platform.events.create<EventOf<'execution_requested'>>(
     {
       event_type: 'execution_requested',
@@ -169,16 +168,21 @@ async function accept(
     { userId: user.user_id, traceparent: options.traceparent },
   );
   try {
-    await platform.events.publish(event);
-  } catch (error) {
-    const message = `Could not queue the execution: ${(error as Error).message}`;
-    await platform.store.executions.transition(execution.execution_id, ['queued'], {
-      status: 'error',
-      error_type: 'system_error',
-      error_message: message,
-      updated_at: platform.now().toISOString(),
-      finished_at: platform.now().toISOString(),
+    await platform.events.publish(event, {
+      writeAlongside: () => platform.store.executions.create(execution),
     });
+  } catch (error) {
+    // Stored but not handed on, or the record not written: either way nothing will run it.
+    const message = `Could not queue the execution: ${(error as Error).message}`;
+    await platform.store.executions
+      .transition(execution.execution_id, ['queued'], {
+        status: 'error',
+        error_type: 'system_error',
+        error_message: message,
+        updated_at: platform.now().toISOString(),
+        finished_at: platform.now().toISOString(),
+      })
+      .catch(() => null); // the store may be what failed; the caller is told either way
     throw new HttpError(503, message);
   }
   return { execution_id: execution.execution_id, status: 'queued' };

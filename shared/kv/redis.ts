@@ -29,6 +29,9 @@ export const REDIS_CLIENT_OPTIONS: RedisOptions = {
   retryStrategy: (attempt) => Math.min(50 * 2 ** (attempt - 1), 1000) + Math.floor(Math.random() * 50),
   connectTimeout: 2000,
   commandTimeout: 3000,
+  // Commands issued in the same tick (session look-ups and fan-out publishes of concurrent requests)
+  // leave in one write.
+  enableAutoPipelining: true,
 };
 
 /** How often an idle connection is checked, unless the caller says otherwise. */
