@@ -296,7 +296,7 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
     });
   }, 120_000);
 
-  it('a Redis restart leaves SSE clients able to resume with Last-Event-ID, with no gap', async () => {
+  it('a Redis restart loses no frame of an open stream, and clients resume with Last-Event-ID with no gap', async () => {
     await timed('redis-restart', async () => {
       const user = await stackUser(stack.url);
       const id = await user.submit(
@@ -312,6 +312,18 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
       });
       expect(first.status).toBe(200);
       const lastId = first.frames.at(-1)!.id!;
+      // A stream that stays open through the restart: what the fan-out lost, the store gives back.
+      let subscribed = () => {};
+      const following = new Promise<void>((resolve) => {
+        subscribed = resolve;
+      });
+      const kept = readSse(url, {
+        headers,
+        timeoutMs: 90_000,
+        onFrame: () => subscribed(),
+        until: (frame) => frameData<ExecutionFrame>(frame).event_type === 'result_stored',
+      });
+      await following;
 
       disrupted.add('redis');
       await timed('redis-restart.services', () => services('restart', 'redis'));
@@ -336,6 +348,11 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
       expect(union.map((frame) => frameData<ExecutionFrame>(frame).event_id)).toEqual(
         stored.map((event) => event.event_id),
       );
+      const throughout = await kept;
+      expect(throughout.status).toBe(200);
+      expect(
+        eventFrames(throughout.frames).map((frame) => frameData<ExecutionFrame>(frame).event_id),
+      ).toEqual(stored.map((event) => event.event_id));
     });
   }, 120_000);
 

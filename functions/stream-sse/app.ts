@@ -121,7 +121,7 @@ export function createStreamSseApp(platform: Platform) {
   ): Promise<void> {
     const executionId = execution.execution_id;
     let lastSeq = cursor;
-    // Live frames wait here while the history is sent.
+    // Live frames wait here while stored events are being sent.
     let pending: PositionedFrame[] | null = [];
     const send = (frame: PositionedFrame) => {
       if (frame.seq <= lastSeq) return;
@@ -129,27 +129,50 @@ export function createStreamSseApp(platform: Platform) {
       if (frame.bytes) stream.write(frame.bytes);
       if (frame.ends) stream.close();
     };
-    const leave = await executionLive.join(executionChannel(executionId), (frame) => {
-      if (pending) pending.push(frame);
-      else send(frame);
+    /** Sends what the store holds after the last frame sent, then the live frames that came meanwhile. */
+    const catchUp = async () => {
+      pending ??= [];
+      for (;;) {
+        const page = await store.events.listByAggregate(executionId, {
+          afterSeq: lastSeq,
+          limit: HISTORY_PAGE,
+        });
+        for (const stored of page) {
+          send(await positioned(stored));
+          await stream.drained();
+        }
+        if (page.length < HISTORY_PAGE) break;
+      }
+      const buffered = pending.sort((a, b) => a.seq - b.seq);
+      pending = null;
+      for (const frame of buffered) send(frame);
+    };
+    // Null until the first catch-up starts: a gap before then is covered by that first read.
+    let catchingUp: Promise<void> | null = null;
+    const leave = await executionLive.join(executionChannel(executionId), {
+      onItem: (frame) => {
+        if (pending) pending.push(frame);
+        else send(frame);
+      },
+      // Live frames were lost to every stream of this channel: the store has them.
+      onGap: () => {
+        if (!catchingUp) return;
+        catchingUp = catchingUp.then(catchUp).catch((error: unknown) => {
+          log.warn('stream could not catch up after a fan-out gap; closing it for the client to resume', {
+            executionId,
+            error,
+          });
+          stream.close();
+        });
+      },
     });
     void stream.closed.then(leave);
 
     const current = (await store.executions.get(executionId)) ?? execution;
     const status = statusFrame(executionId, current.status, platform.now().toISOString());
     stream.start(encodeFrame({ id: String(cursor), data: JSON.stringify(status) }));
-    for (let after = cursor; ; ) {
-      const page = await store.events.listByAggregate(executionId, { afterSeq: after, limit: HISTORY_PAGE });
-      for (const stored of page) {
-        send(await positioned(stored));
-        await stream.drained();
-      }
-      if (page.length < HISTORY_PAGE) break;
-      after = page[page.length - 1]!.seq;
-    }
-    const buffered = pending.sort((a, b) => a.seq - b.seq);
-    pending = null;
-    for (const frame of buffered) send(frame);
+    catchingUp = catchUp();
+    await catchingUp;
     // An execution that failed before it was queued has no stored result to wait for.
     if (current.status === 'error') stream.close();
   }
@@ -177,7 +200,10 @@ export function createStreamSseApp(platform: Platform) {
     run(
       stream,
       async () => {
-        const leave = await notificationLive.join(userChannel(user.user_id), (frame) => stream.write(frame));
+        // A gap needs no repair here: notifications stay listed (and counted unread) in the store.
+        const leave = await notificationLive.join(userChannel(user.user_id), {
+          onItem: (frame) => stream.write(frame),
+        });
         void stream.closed.then(leave);
         // A comment, not an event: tells the client the subscription is live.
         stream.start(CONNECTED);

@@ -19,7 +19,9 @@ describe('LiveChannels', () => {
       silent,
     );
     const received: string[][] = [[], [], []];
-    const leaves = await Promise.all(received.map((into) => live.join('c', (item) => into.push(item))));
+    const leaves = await Promise.all(
+      received.map((into) => live.join('c', { onItem: (item) => into.push(item) })),
+    );
     expect(fanout.channelCount).toBe(1);
     await fanout.publish('c', 'a');
     await fanout.publish('c', 'b');
@@ -48,10 +50,42 @@ describe('LiveChannels', () => {
       silent,
     );
     const received: string[] = [];
-    await live.join('c', (item) => received.push(item));
+    await live.join('c', { onItem: (item) => received.push(item) });
     for (const message of ['slow', 'hidden', 'fast']) await fanout.publish('c', message);
     await new Promise((resolve) => setTimeout(resolve, 40));
     expect(received).toEqual(['slow', 'fast']);
+  });
+
+  it('tells every listener of a gap after the messages that arrived before it', async () => {
+    let reportGap = () => {};
+    const inner = new InProcessFanout({ logger: silent });
+    const fanout: Fanout = {
+      publish: (channel, message) => inner.publish(channel, message),
+      subscribe: async (channel, onMessage, onGap) => {
+        reportGap = () => onGap?.();
+        return inner.subscribe(channel, onMessage);
+      },
+      close: () => inner.close(),
+    };
+    const live = new LiveChannels(
+      fanout,
+      async (message) => {
+        if (message === 'slow') await new Promise((resolve) => setTimeout(resolve, 20));
+        return message;
+      },
+      silent,
+    );
+    const seen: string[][] = [[], []];
+    for (const into of seen)
+      await live.join('c', { onItem: (item) => into.push(item), onGap: () => into.push('<gap>') });
+    await fanout.publish('c', 'slow');
+    reportGap();
+    await fanout.publish('c', 'after');
+    await new Promise((resolve) => setTimeout(resolve, 40));
+    expect(seen).toEqual([
+      ['slow', '<gap>', 'after'],
+      ['slow', '<gap>', 'after'],
+    ]);
   });
 
   it('reports a failed subscription to every waiting listener and tries again on the next join', async () => {
@@ -67,10 +101,13 @@ describe('LiveChannels', () => {
       close: () => inner.close(),
     };
     const live = new LiveChannels(fanout, (message) => message, silent);
-    const failed = await Promise.allSettled([live.join('c', () => {}), live.join('c', () => {})]);
+    const failed = await Promise.allSettled([
+      live.join('c', { onItem: () => {} }),
+      live.join('c', { onItem: () => {} }),
+    ]);
     expect(failed.map((result) => result.status)).toEqual(['rejected', 'rejected']);
     const received: string[] = [];
-    await live.join('c', (item) => received.push(item));
+    await live.join('c', { onItem: (item) => received.push(item) });
     await fanout.publish('c', 'm');
     await new Promise((resolve) => setImmediate(resolve));
     expect(attempts).toBe(2);

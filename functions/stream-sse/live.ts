@@ -6,8 +6,14 @@
 import type { Fanout } from '../../shared/fanout/port';
 import type { Logger } from '../../shared/log';
 
+export interface LiveListener<T> {
+  onItem(item: T): void;
+  /** Items may have been lost (see Fanout.subscribe); comes after every item received before it. */
+  onGap?(): void;
+}
+
 interface Channel<T> {
-  listeners: Set<(item: T) => void>;
+  listeners: Set<LiveListener<T>>;
   /** Settles when the fan-out subscription is active; holds its unsubscribe. */
   subscribed: Promise<() => Promise<void>>;
   /** Preparing may wait (an end frame reads the result), so messages pass through one at a time. */
@@ -26,21 +32,28 @@ export class LiveChannels<T> {
 
   /**
    * Resolves once `listener` gets every message published to `channel` from now on (and possibly some
-   * published just before); the returned function stops it. Listeners must not throw.
+   * published just before), or is told of a gap; the returned function stops it. Listeners must not throw.
    */
-  async join(name: string, listener: (item: T) => void): Promise<() => void> {
+  async join(name: string, listener: LiveListener<T>): Promise<() => void> {
     let channel = this.channels.get(name);
     if (!channel) {
       const created: Channel<T> = {
         listeners: new Set(),
-        subscribed: this.fanout.subscribe(name, (message) => this.receive(name, created, message)),
+        subscribed: this.fanout.subscribe(
+          name,
+          (message) => this.receive(name, created, message),
+          () => this.reportGap(name, created),
+        ),
         queue: Promise.resolve(),
       };
       channel = created;
       this.channels.set(name, channel);
     }
-    // A function per call, so the same listener joining twice counts twice.
-    const entry = (item: T) => listener(item);
+    // An object per call, so the same listener joining twice counts twice.
+    const entry: LiveListener<T> = {
+      onItem: (item) => listener.onItem(item),
+      onGap: () => listener.onGap?.(),
+    };
     channel.listeners.add(entry);
     const joined = channel;
     const leave = () => this.leave(name, joined, entry);
@@ -59,13 +72,22 @@ export class LiveChannels<T> {
       .then((item) => {
         if (item === null) return;
         // A listener may leave (its stream closes) during delivery; a Set skips it from then on.
-        for (const listener of channel.listeners) listener(item);
+        for (const listener of channel.listeners) listener.onItem(item);
       })
       .catch((error: unknown) => this.log.error('live message dropped', { channel: name, error }));
   }
 
+  /** In line with the messages, so listeners hear of the gap after everything that arrived before it. */
+  private reportGap(name: string, channel: Channel<T>): void {
+    channel.queue = channel.queue
+      .then(() => {
+        for (const listener of channel.listeners) listener.onGap?.();
+      })
+      .catch((error: unknown) => this.log.error('live gap not reported', { channel: name, error }));
+  }
+
   /** The last listener of a channel also ends its subscription. Safe to call twice. */
-  private leave(name: string, channel: Channel<T>, listener: (item: T) => void): void {
+  private leave(name: string, channel: Channel<T>, listener: LiveListener<T>): void {
     if (!channel.listeners.delete(listener) || channel.listeners.size > 0) return;
     if (this.channels.get(name) === channel) this.channels.delete(name);
     channel.subscribed.then(

@@ -293,7 +293,12 @@ describe.skipIf(!url || !redisServerOnPath)('RedisFanout across a Redis restart'
     const publisher = new RedisFanout(server.url, { logger: silent });
     try {
       const received: string[] = [];
-      await fanout.subscribe('sse:exec:long', (message) => received.push(message));
+      let gaps = 0;
+      await fanout.subscribe(
+        'sse:exec:long',
+        (message) => received.push(message),
+        () => gaps++,
+      );
       const leaving = await fanout.subscribe('sse:exec:left', () => {});
       await leaving();
       await publisher.publish('sse:exec:long', 'before');
@@ -318,8 +323,9 @@ describe.skipIf(!url || !redisServerOnPath)('RedisFanout across a Redis restart'
         expect.objectContaining({ level: 'info', msg: 'fan-out re-subscribed after reconnect' }),
       );
       const resubscribed = records.find((record) => record.msg === 'fan-out re-subscribed after reconnect');
-      // Only the channel that still has a subscriber.
+      // Only the channel that still has a subscriber, which hears that it may have missed messages.
       expect(resubscribed?.fields).toMatchObject({ channels: 1 });
+      expect(gaps).toBe(1);
       expect(records).toContainEqual(
         expect.objectContaining({ level: 'warn', msg: 'redis connection lost, reconnecting' }),
       );

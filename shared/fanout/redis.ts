@@ -14,6 +14,7 @@ import type { Fanout } from './port';
 /** One subscription; an object per call, so the same callback subscribed twice counts twice. */
 interface Subscription {
   onMessage: (message: string) => void;
+  onGap?: () => void;
 }
 
 /** The local subscribers of one channel and the Redis SUBSCRIBE they share. */
@@ -62,7 +63,11 @@ export class RedisFanout implements Fanout {
     await this.publisher.publish(this.prefix + channel, message);
   }
 
-  async subscribe(channel: string, onMessage: (message: string) => void): Promise<() => Promise<void>> {
+  async subscribe(
+    channel: string,
+    onMessage: (message: string) => void,
+    onGap?: () => void,
+  ): Promise<() => Promise<void>> {
     if (this.closed) throw new Error('fan-out is closed');
     let entry = this.channels.get(channel);
     if (!entry) {
@@ -72,7 +77,7 @@ export class RedisFanout implements Fanout {
       };
       this.channels.set(channel, entry);
     }
-    const subscription: Subscription = { onMessage };
+    const subscription: Subscription = { onMessage, onGap };
     entry.subscriptions.add(subscription);
     try {
       await entry.subscribed;
@@ -119,6 +124,16 @@ export class RedisFanout implements Fanout {
     }
   }
 
+  private reportGap(channel: string): void {
+    for (const subscription of [...(this.channels.get(channel)?.subscriptions ?? [])]) {
+      try {
+        subscription.onGap?.();
+      } catch (error) {
+        this.logger.error('fan-out subscriber failed', { channel, error });
+      }
+    }
+  }
+
   /** Drops one subscription; the last one of a channel also unsubscribes in Redis. Safe to call twice. */
   private async remove(channel: string, entry: Channel, subscription: Subscription): Promise<void> {
     if (!entry.subscriptions.delete(subscription)) return;
@@ -138,7 +153,8 @@ export class RedisFanout implements Fanout {
 
   /**
    * A fresh subscriber connection has no subscriptions: after a reconnect (Redis restarted, network blip)
-   * every channel that still has local subscribers is subscribed again.
+   * every channel that still has local subscribers is subscribed again, and then told of the gap, since
+   * whatever was published while the connection was down never reached it.
    */
   private onSubscriberReady(): void {
     if (!this.connectedBefore) {
@@ -155,11 +171,13 @@ export class RedisFanout implements Fanout {
       batches.push(this.subscriber.subscribe(...batch));
     }
     Promise.all(batches).then(
-      () =>
+      () => {
         this.logger.info('fan-out re-subscribed after reconnect', {
           channels: channels.length,
           ms: Date.now() - started,
-        }),
+        });
+        for (const channel of channels) this.reportGap(channel);
+      },
       // The connection dropped again; the next reconnect tries again.
       (error: unknown) =>
         this.logger.error('fan-out re-subscribe failed', { channels: channels.length, error }),
