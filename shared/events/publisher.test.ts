@@ -3,7 +3,7 @@ import type { EventBus } from '../bus/port';
 import { executionChannel, type Fanout } from '../fanout/port';
 import type { EventStore, StoredEvent } from '../store/ports';
 import { EventPublisher, type FanoutMessage } from './publisher';
-import { executionCompleted, executionOutput, userLoggedIn } from './sample-events';
+import { executionCompleted, executionOutput, executionRequested, userLoggedIn } from './sample-events';
 import { type DomainEvent, type EventOf, parseDomainEvent } from './schemas';
 
 /** In-memory ports that write every step into one journal, so the order across ports is visible. */
@@ -101,6 +101,14 @@ describe('EventPublisher.publish', () => {
     await ports.publisher.publish(event);
 
     expect(ports.journal).toEqual(['store user_logged_in', 'bus user_logged_in']);
+  });
+
+  it("does not fan out an execution's first event: nobody can be following it yet", async () => {
+    const ports = fakePorts();
+
+    await ports.publisher.publish(executionRequested());
+
+    expect(ports.journal).toEqual(['store execution_requested', 'bus execution_requested']);
   });
 
   it('republishes the stored first copy when the event was already appended', async () => {

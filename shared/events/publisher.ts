@@ -13,6 +13,12 @@ import type { DomainEvent, EventMetadata, EventType } from './schemas';
 /** Events that only feed streams and the store; no function consumes them. */
 const STREAM_ONLY: ReadonlySet<EventType> = new Set(['execution_output']);
 
+/**
+ * An execution's first event: stored before its id is handed to anyone, so no stream can be following
+ * it yet (a stream that opens later replays it from the store).
+ */
+const UNSTREAMED: ReadonlySet<EventType> = new Set(['execution_requested']);
+
 export type EventFields<T extends DomainEvent> = Omit<
   T,
   'event_id' | 'event_version' | 'timestamp' | 'metadata' | 'aggregate_id'
@@ -84,7 +90,7 @@ export class EventPublisher {
     // Streams and the bus are independent once the event is stored: hand it to both at once, and
     // fail (so the caller retries) only after both have answered.
     const handOffs: Promise<unknown>[] = [];
-    if ('execution_id' in event) {
+    if ('execution_id' in event && !UNSTREAMED.has(event.event_type)) {
       const message: FanoutMessage = { seq: stored.seq, event: stored.event };
       handOffs.push(this.fanout.publish(executionChannel(event.execution_id), JSON.stringify(message)));
     }
