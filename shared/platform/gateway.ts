@@ -44,7 +44,8 @@ export function createGateway(
       });
       const responseHeaders = new Headers(upstream.headers);
       for (const name of HOP_BY_HOP) responseHeaders.delete(name);
-      return new Response(upstream.body, { status: upstream.status, headers: responseHeaders });
+      const body = upstream.body && endsWhenClientLeaves(upstream.body, c.req.raw.signal);
+      return new Response(body, { status: upstream.status, headers: responseHeaders });
     } catch (error) {
       if (c.req.raw.signal.aborted) return new Response(null, { status: 499 });
       return c.json(
@@ -59,4 +60,28 @@ export function createGateway(
   app.get('/health/liveness', (c) => c.json({ status: 'ok' }));
   if (options.webRoot) serveWebApp(app, config, options.webRoot);
   return app;
+}
+
+/**
+ * The upstream body, ended quietly once the client has gone: a client closing a stream (an SSE reader
+ * leaving) aborts the upstream fetch, which is the normal end of that response, not an error to log.
+ */
+function endsWhenClientLeaves(
+  body: ReadableStream<Uint8Array>,
+  clientGone: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  return new ReadableStream({
+    async pull(controller) {
+      try {
+        const { done, value } = await reader.read();
+        if (done) controller.close();
+        else controller.enqueue(value);
+      } catch (error) {
+        if (clientGone.aborted) controller.close();
+        else controller.error(error);
+      }
+    },
+    cancel: (reason) => reader.cancel(reason),
+  });
 }
