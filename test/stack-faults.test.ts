@@ -364,8 +364,18 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
         ids.push(await user.submit(`import time\ntime.sleep(1)\nprint("in flight ${i}")`));
       disrupted.add('kafka');
       const restartStarted = performance.now();
-      await services('restart', 'kafka');
+      await services('stop', 'kafka');
+      // Publishing functions say they cannot work; one that publishes nothing stays ready.
+      const readiness = (name: string) => fetch(`${stack.functionUrl(name)}/health/readiness`);
+      expect((await readiness('submit')).status).toBe(503);
+      expect((await readiness('stream-sse')).status).toBe(200);
+      await services('start', 'kafka');
       timings['kafka-restart.services'] = Math.round(performance.now() - restartStarted);
+      await pollFor(
+        'submit ready again',
+        async () => ((await readiness('submit')).status === 200 ? true : undefined),
+        30_000,
+      );
 
       const results = await Promise.all(ids.map((id) => user.waitStored(id, 120_000)));
       expect(results).toMatchObject(ids.map((_, i) => ({ status: 'completed', stdout: `in flight ${i}\n` })));

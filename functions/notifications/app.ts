@@ -39,7 +39,7 @@ function notificationIdOf(c: Context<AppEnv>): string {
 const notificationNotFound = (id: string) => notFound(`Notification ${id} not found`);
 
 export function createNotificationsApp(platform: Platform) {
-  const app = createFunctionApp(platform, 'notifications');
+  const app = createFunctionApp(platform, 'notifications', { publishes: false });
   const repository = platform.store.notifications;
 
   app.get(BASE, async (c) => {

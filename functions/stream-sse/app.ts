@@ -57,7 +57,7 @@ interface NotificationMessage {
 }
 
 export function createStreamSseApp(platform: Platform) {
-  const app = createFunctionApp(platform, 'stream-sse');
+  const app = createFunctionApp(platform, 'stream-sse', { publishes: false });
   const { config, store, fanout } = platform;
   const log = platform.log.child({ function: 'stream-sse' });
   const streams = new OpenStreams(config.SSE_HEARTBEAT_SECONDS * 1000, config.SSE_MAX_STREAM_SECONDS * 1000);

@@ -78,6 +78,9 @@ export class InProcessBus implements EventBus {
     }
   }
 
+  /** In this process: ready whenever the process is. */
+  async ready(): Promise<void> {}
+
   drain(): Promise<void> {
     if (this.unfinished === 0) return Promise.resolve();
     return new Promise((resolve) => this.idleWaiters.push(resolve));

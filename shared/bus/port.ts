@@ -10,6 +10,8 @@ export interface EventBus {
   publish(event: DomainEvent): Promise<void>;
   /** Resolves when every delivery in flight or waiting for a retry has finished (for tests and shutdown). */
   drain(): Promise<void>;
+  /** Resolves when the bus can take events (readiness probes); throws saying why not. */
+  ready(): Promise<void>;
   close(): Promise<void>;
 }
 

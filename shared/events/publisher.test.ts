@@ -46,6 +46,7 @@ function fakePorts() {
       journal.push(`bus ${event.event_type}`);
       published.push(event);
     },
+    async ready() {},
     async drain() {},
     async close() {},
   };

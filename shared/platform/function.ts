@@ -55,7 +55,12 @@ export const routeNotFound = (method: string, path: string) => ({
  * The common frame of a function's app: error mapping, the Knative health probes, security headers
  * and, on the API, the body-size limit, no-store caching and the signed-in user with CSRF checks.
  */
-export function createFunctionApp(platform: Platform, name: string): Hono<AppEnv> {
+export function createFunctionApp(
+  platform: Platform,
+  name: string,
+  /** A function that publishes no events stays ready while the bus is down. */
+  options: { publishes?: boolean } = {},
+): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   const log = platform.log.child({ function: name });
   app.onError((error, c) =>
@@ -68,7 +73,7 @@ export function createFunctionApp(platform: Platform, name: string): Hono<AppEnv
   app.get('/health/liveness', (c) => c.json({ status: 'ok' }));
   app.get('/health/readiness', async (c) => {
     try {
-      await platform.store.ping();
+      await Promise.all([platform.store.ping(), options.publishes === false ? null : platform.bus.ready()]);
       return c.json({ status: 'ready' });
     } catch (error) {
       return c.json({ status: 'not_ready', detail: (error as Error).message }, 503);

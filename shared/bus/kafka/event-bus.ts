@@ -4,6 +4,7 @@
  * CloudEvent so a KafkaSource forwards it unchanged. `publish()` resolves once the broker has the record
  * on every in-sync replica; delivery to functions is the KafkaSource's job (or KafkaSourceDispatcher's).
  */
+import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ICustomPartitioner, Producer } from 'kafkajs';
 import type { DomainEvent, EventType } from '../../events/schemas';
@@ -13,6 +14,8 @@ import type { KafkaConnection } from './client';
 
 /** At most this many records go in one produce request. */
 const MAX_BATCH_RECORDS = 500;
+/** A broker that has not accepted a connection by then counts as down for readiness. */
+const READY_PROBE_TIMEOUT_MS = 1000;
 
 /** Events that only feed open streams and the event store; they have no topic. */
 const NOT_ON_KAFKA: ReadonlySet<EventType> = new Set(['execution_output']);
@@ -91,6 +94,19 @@ export class KafkaEventBus implements EventBus {
       createPartitioner: options.partitioner ?? kafkajs.Partitioners.DefaultPartitioner,
     });
     await this.producer.connect();
+  }
+
+  /**
+   * Some broker accepts a connection. A probe that needs no Kafka client, so readiness does not load
+   * kafkajs; a broker that is down or unreachable makes the function report not-ready until it is back.
+   */
+  async ready(): Promise<void> {
+    const { brokers } = this.options;
+    try {
+      await Promise.any(brokers.map((broker) => acceptsConnections(broker, READY_PROBE_TIMEOUT_MS)));
+    } catch {
+      throw new Error(`no Kafka broker accepts connections (${brokers.join(', ')})`);
+    }
   }
 
   topicFor(eventType: EventType): string {
@@ -207,4 +223,18 @@ export class KafkaEventBus implements EventBus {
       clearTimeout(timer);
     }
   }
+}
+
+/** Resolves once `host:port` accepts a TCP connection, which is then closed. */
+function acceptsConnections(broker: string, timeoutMs: number): Promise<void> {
+  const colon = broker.lastIndexOf(':');
+  const socket = connect({ host: broker.slice(0, colon), port: Number(broker.slice(colon + 1)) });
+  return new Promise<void>((resolve, reject) => {
+    socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`${broker}: no answer in ${timeoutMs} ms`)));
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve();
+    });
+    socket.once('error', reject);
+  });
 }

@@ -70,6 +70,7 @@ export function kafkaBusPair(deadLetters: DeadLetterRepository, policy: Delivery
       await topics.ensure([producer.topicFor(event.event_type)]);
       await producer.publish(event);
     },
+    async ready() {},
     async drain() {
       await producer.drain();
       if (starting) {
@@ -102,6 +103,14 @@ describe.skipIf(!kafkaBrokers?.length)('Kafka event bus', () => {
 
 describe.skipIf(!kafkaBrokers?.length)('KafkaEventBus records', () => {
   const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
+
+  it('is ready while a broker accepts connections, without loading a Kafka client', async () => {
+    const bus = new KafkaEventBus({ brokers: kafkaBrokers ?? [], log: quietLog });
+    await expect(bus.ready()).resolves.toBeUndefined();
+    // Port 1 on loopback: nothing listens there.
+    const nowhere = new KafkaEventBus({ brokers: ['127.0.0.1:1'], log: quietLog });
+    await expect(nowhere.ready()).rejects.toThrow('no Kafka broker accepts connections (127.0.0.1:1)');
+  });
 
   it('writes a keyed binary-mode CloudEvent that a KafkaSource would forward as it is', async () => {
     const prefix = uniquePrefix();
