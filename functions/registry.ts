@@ -6,15 +6,19 @@ import { monitorFunction } from './monitor';
 import { notificationsFunction } from './notifications';
 import { notifyFunction } from './notify';
 import { runPodFunction } from './run-pod';
+import { savedScriptsFunction } from './saved-scripts';
 import { storeResultFunction } from './store-result';
 import { streamSseFunction } from './stream-sse';
 import { submitFunction } from './submit';
+import { userSettingsFunction } from './user-settings';
 
 export const FUNCTIONS: readonly FunctionDefinition[] = [
   authFunction,
   submitFunction,
   executionsFunction,
   notificationsFunction,
+  savedScriptsFunction,
+  userSettingsFunction,
   streamSseFunction,
   runPodFunction,
   monitorFunction,

@@ -81,4 +81,33 @@ describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () =
       )
       .toBeGreaterThanOrEqual(2);
   });
+
+  it('keeps saved scripts and settings, with their history, through their own functions', async () => {
+    const send = (method: string, p: string, body?: unknown) =>
+      fetch(`${stack.url}/api/v1${p}`, {
+        method,
+        headers: authHeaders(session, { 'Content-Type': 'application/json' }),
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+    const created = await send('POST', '/scripts', { name: 'stack', script: 'print("\u0000")' });
+    expect(created.status).toBe(200);
+    const { script_id } = (await created.json()) as { script_id: string };
+    expect(await (await send('PUT', `/scripts/${script_id}`, { name: 'renamed' })).json()).toMatchObject({
+      name: 'renamed',
+      script: 'print("\u0000")',
+    });
+    expect(((await (await send('GET', '/scripts')).json()) as { total: number }).total).toBe(1);
+    expect((await send('DELETE', `/scripts/${script_id}`)).status).toBe(204);
+
+    expect((await send('PUT', '/user/settings/editor', { font_size: 18 })).status).toBe(200);
+    const updated = await send('PUT', '/user/settings/', {
+      theme: 'dark',
+      custom_settings: { 'a.b': { $c: 1 } },
+    });
+    expect(await updated.json()).toMatchObject({ theme: 'dark', version: 2, editor: { font_size: 18 } });
+    const history = (await (await send('GET', '/user/settings/history')).json()) as { history: unknown[] };
+    expect(history.history).toHaveLength(3);
+    const restored = await send('POST', '/user/settings/restore', { timestamp: '2000-01-01T00:00:00Z' });
+    expect(await restored.json()).toMatchObject({ theme: 'auto', version: 3, custom_settings: {} });
+  });
 });

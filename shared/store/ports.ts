@@ -4,7 +4,9 @@
  */
 import type { ExecutionRecord, ExecutionStatus } from '../domain/execution';
 import type { NotificationRecord, NotificationStatus } from '../domain/notification';
+import type { SavedScriptPatch, SavedScriptRecord } from '../domain/saved-script';
 import type { SessionRecord, UserRecord } from '../domain/user';
+import type { SettingsRevision, UserSettingsRecord } from '../domain/user-settings';
 import type { DomainEvent, EventType } from '../events/schemas';
 
 export class ConflictError extends Error {
@@ -88,6 +90,33 @@ export interface NotificationRepository {
   delete(userId: string, notificationId: string): Promise<boolean>;
 }
 
+export interface SavedScriptRepository {
+  /** Throws ConflictError when the id is taken. */
+  create(script: SavedScriptRecord): Promise<void>;
+  get(scriptId: string): Promise<SavedScriptRecord | null>;
+  /** One user's scripts, most recently changed first (then by id), stable across pages. */
+  list(userId: string, paging: { limit: number; offset: number }): Promise<Page<SavedScriptRecord>>;
+  /** Changes the owner's script and returns it; null when it does not exist or is someone else's. */
+  update(userId: string, scriptId: string, patch: SavedScriptPatch): Promise<SavedScriptRecord | null>;
+  /** Deletes the owner's script; false when it does not exist or is someone else's. */
+  delete(userId: string, scriptId: string): Promise<boolean>;
+}
+
+export interface UserSettingsRepository {
+  /** The user's settings as last saved; null when they never changed any. */
+  get(userId: string): Promise<UserSettingsRecord | null>;
+  /**
+   * Makes the revision's settings the user's and adds it to their history, both or neither. Succeeds only
+   * when `revision.version` is one more than the stored version (0 when none), so of racing changes
+   * exactly one wins; the others get false and may read again and retry.
+   */
+  save(revision: SettingsRevision): Promise<boolean>;
+  /** The newest `limit` revisions, newest first. */
+  history(userId: string, limit: number): Promise<SettingsRevision[]>;
+  /** The newest revision made at or before `at`; null when there is none. */
+  revisionAt(userId: string, at: string): Promise<SettingsRevision | null>;
+}
+
 /** An event as stored: the event plus its position in the store. */
 export interface StoredEvent {
   /** Monotonic position across the whole store; SSE `id` and resume cursor. */
@@ -133,6 +162,8 @@ export interface Repositories {
   sessions: SessionRepository;
   executions: ExecutionRepository;
   notifications: NotificationRepository;
+  savedScripts: SavedScriptRepository;
+  userSettings: UserSettingsRepository;
   events: EventStore;
   deadLetters: DeadLetterRepository;
   /** Readiness: can the store serve requests right now? */

@@ -4,18 +4,15 @@
  * (web/dist), or uses the server at INTEGR8S_BASE_URL when set.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningServer, startTestServer } from '../support/server';
+import { openTestBrowser, type TestBrowser } from '../support/browser';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const RUN_TIMEOUT_MS = 60_000;
-const WEB_ROOT = 'web/dist';
 
 describe('single-page app in a real browser', { timeout: 180_000 }, () => {
-  let baseUrl = process.env.INTEGR8S_BASE_URL?.replace(/\/+$/, '') ?? '';
-  let server: RunningServer | undefined;
+  let testBrowser: TestBrowser | undefined;
+  let baseUrl = '';
   let browser: Browser;
   let page: Page;
   const suffix = randomBytes(4).toString('hex');
@@ -25,26 +22,15 @@ describe('single-page app in a real browser', { timeout: 180_000 }, () => {
   let executionId = '';
 
   beforeAll(async () => {
-    if (!baseUrl) {
-      if (!existsSync(`${WEB_ROOT}/index.html`))
-        throw new Error('web/dist is missing: run `npm run build:web` first');
-      server = await startTestServer({}, WEB_ROOT);
-      baseUrl = server.baseUrl;
-    }
-    if (!existsSync(CHROMIUM))
-      throw new Error(`No Chromium at ${CHROMIUM}; install it with: apt-get install -y chromium`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
+    testBrowser = await openTestBrowser();
+    ({ baseUrl, browser } = testBrowser);
     const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
     page = await context.newPage();
     page.setDefaultTimeout(15_000);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await server?.close();
+    await testBrowser?.close();
   });
 
   it('sends a signed-out visitor of /editor to the login page', async () => {

@@ -3,7 +3,9 @@
 import { afterEach, beforeEach } from 'vitest';
 import { type ExecutionRecord, newExecution } from '../../domain/execution';
 import type { NotificationRecord } from '../../domain/notification';
+import type { SavedScriptRecord } from '../../domain/saved-script';
 import type { SessionRecord, UserRecord } from '../../domain/user';
+import { defaultSettings, type SettingsRevision, type UserSettingsRecord } from '../../domain/user-settings';
 import type { DomainEvent, EventOf } from '../../events/schemas';
 import type { DeadLetter, Repositories } from '../ports';
 
@@ -85,6 +87,42 @@ export const aNotification = (overrides: Partial<NotificationRecord> = {}): Noti
   source_event_id: 'event-1',
   ...overrides,
 });
+
+export const aSavedScript = (overrides: Partial<SavedScriptRecord> = {}): SavedScriptRecord => ({
+  script_id: 'script-1',
+  user_id: 'user-1',
+  name: 'hello.py',
+  script: 'print("hello")\n',
+  lang: 'python',
+  lang_version: '3.12',
+  description: null,
+  created_at: at(0),
+  updated_at: at(0),
+  ...overrides,
+});
+
+/** Revision `version` of user-1's settings, made `version` minutes in, choosing the theme. */
+export const aSettingsRevision = (
+  version: number,
+  overrides: { user_id?: string; changed_at?: string; settings?: Partial<UserSettingsRecord> } = {},
+): SettingsRevision => {
+  const userId = overrides.user_id ?? 'user-1';
+  const changedAt = overrides.changed_at ?? at(version * 60);
+  return {
+    user_id: userId,
+    version,
+    changed_at: changedAt,
+    reason: null,
+    changes: [{ field: '/theme', old_value: 'auto', new_value: version % 2 === 0 ? 'light' : 'dark' }],
+    settings: {
+      ...defaultSettings(userId, at(0)),
+      theme: version % 2 === 0 ? 'light' : 'dark',
+      version,
+      updated_at: changedAt,
+      ...overrides.settings,
+    },
+  };
+};
 
 export const anOutputEvent = (
   overrides: Partial<EventOf<'execution_output'>> = {},

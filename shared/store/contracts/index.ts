@@ -4,7 +4,9 @@ import { describeEventStoreContract } from './events.contract';
 import { describeExecutionRepositoryContract } from './executions.contract';
 import type { MakeRepositories } from './fixtures';
 import { describeNotificationRepositoryContract } from './notifications.contract';
+import { describeSavedScriptRepositoryContract } from './saved-scripts.contract';
 import { describeSessionRepositoryContract } from './sessions.contract';
+import { describeUserSettingsRepositoryContract } from './user-settings.contract';
 import { describeUserRepositoryContract } from './users.contract';
 
 export type { MakeRepositories } from './fixtures';
@@ -13,8 +15,10 @@ export {
   describeEventStoreContract,
   describeExecutionRepositoryContract,
   describeNotificationRepositoryContract,
+  describeSavedScriptRepositoryContract,
   describeSessionRepositoryContract,
   describeUserRepositoryContract,
+  describeUserSettingsRepositoryContract,
 };
 
 export function describeRepositoriesContract(adapterName: string, make: MakeRepositories): void {
@@ -22,6 +26,8 @@ export function describeRepositoriesContract(adapterName: string, make: MakeRepo
   describeSessionRepositoryContract(adapterName, make);
   describeExecutionRepositoryContract(adapterName, make);
   describeNotificationRepositoryContract(adapterName, make);
+  describeSavedScriptRepositoryContract(adapterName, make);
+  describeUserSettingsRepositoryContract(adapterName, make);
   describeEventStoreContract(adapterName, make);
   describeDeadLetterRepositoryContract(adapterName, make);
 }

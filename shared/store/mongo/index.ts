@@ -10,6 +10,8 @@ import type { StoredDocument } from './documents';
 import { mongoEventStore } from './events';
 import { mongoExecutionRepository } from './executions';
 import { mongoNotificationRepository } from './notifications';
+import { mongoSavedScriptRepository } from './saved-scripts';
+import { mongoUserSettingsRepository } from './user-settings';
 import { mongoUserRepository } from './users';
 
 export const COLLECTIONS = {
@@ -17,6 +19,9 @@ export const COLLECTIONS = {
   executions: 'executions',
   executionClaims: 'execution_claims',
   notifications: 'notifications',
+  savedScripts: 'saved_scripts',
+  userSettings: 'user_settings',
+  userSettingsRevisions: 'user_settings_revisions',
   events: 'events',
   deadLetters: 'dead_letters',
   counters: 'counters',
@@ -37,6 +42,8 @@ export const INDEXES: Record<string, IndexDescription[]> = {
     { key: { user_id: 1, _created: -1, notification_id: -1 }, name: 'by_user_newest' },
     { key: { user_id: 1, source_event_id: 1 }, name: 'source_event_unique', unique: true },
   ],
+  [COLLECTIONS.savedScripts]: [{ key: { user_id: 1, _updated: -1, script_id: -1 }, name: 'by_user_recent' }],
+  [COLLECTIONS.userSettingsRevisions]: [{ key: { user_id: 1, version: -1 }, name: 'by_user_newest' }],
   [COLLECTIONS.events]: [
     { key: { seq: 1 }, name: 'seq_unique', unique: true },
     { key: { aggregate_id: 1, seq: 1 }, name: 'by_aggregate' },
@@ -79,6 +86,11 @@ export async function openMongoStore(
         collection(COLLECTIONS.executionClaims),
       ),
       notifications: mongoNotificationRepository(collection(COLLECTIONS.notifications)),
+      savedScripts: mongoSavedScriptRepository(collection(COLLECTIONS.savedScripts)),
+      userSettings: mongoUserSettingsRepository(
+        collection(COLLECTIONS.userSettings),
+        collection(COLLECTIONS.userSettingsRevisions),
+      ),
       events: mongoEventStore(collection(COLLECTIONS.events), collection(COLLECTIONS.counters)),
       deadLetters: mongoDeadLetterRepository(collection(COLLECTIONS.deadLetters)),
       async ping() {

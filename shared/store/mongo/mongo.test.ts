@@ -6,9 +6,11 @@ import {
   describeEventStoreContract,
   describeExecutionRepositoryContract,
   describeNotificationRepositoryContract,
+  describeSavedScriptRepositoryContract,
   describeUserRepositoryContract,
+  describeUserSettingsRepositoryContract,
 } from '../contracts';
-import { anExecution, anOutputEvent, aUser } from '../contracts/fixtures';
+import { anExecution, anOutputEvent, aSettingsRevision, aUser } from '../contracts/fixtures';
 import { COLLECTIONS, INDEXES, openMongoStore } from '.';
 
 const url = process.env.INTEGR8S_MONGO_URL;
@@ -38,6 +40,8 @@ describe.skipIf(!url)('MongoDB store', () => {
   describeUserRepositoryContract('mongodb', openFresh);
   describeExecutionRepositoryContract('mongodb', openFresh);
   describeNotificationRepositoryContract('mongodb', openFresh);
+  describeSavedScriptRepositoryContract('mongodb', openFresh);
+  describeUserSettingsRepositoryContract('mongodb', openFresh);
   describeEventStoreContract('mongodb', openFresh);
   describeDeadLetterRepositoryContract('mongodb', openFresh);
 
@@ -111,6 +115,37 @@ describe.skipIf(!url)('MongoDB store', () => {
       expect(await store.executions.transition('exec-1', ['queued'], { status: 'scheduled' })).toMatchObject({
         status: 'scheduled',
       });
+      await store.close();
+    });
+
+    it('reads settings past a settings document left behind by a writer, and saves on from there', async () => {
+      const dbName = freshDatabase();
+      const store = await openMongoStore(url!, { dbName });
+      expect(await store.userSettings.save(aSettingsRevision(1))).toBe(true);
+      expect(await store.userSettings.save(aSettingsRevision(2))).toBe(true);
+      // A writer that stored revision 3 and died before the settings document, and one that finished
+      // revision 2's document write after a newer one: the document says 1, the revisions go to 3.
+      await admin
+        .db(dbName)
+        .collection(COLLECTIONS.userSettingsRevisions)
+        .insertOne({
+          _id: 'user-1@3' as never,
+          user_id: 'user-1',
+          version: 3,
+          _changed: new Date(),
+          _revision: JSON.stringify(aSettingsRevision(3)),
+        });
+      await admin
+        .db(dbName)
+        .collection(COLLECTIONS.userSettings)
+        .updateOne(
+          { _id: 'user-1' as never },
+          { $set: { version: 1, _settings: JSON.stringify(aSettingsRevision(1).settings) } },
+        );
+      expect(await store.userSettings.get('user-1')).toEqual(aSettingsRevision(3).settings);
+      expect(await store.userSettings.save(aSettingsRevision(3))).toBe(false);
+      expect(await store.userSettings.save(aSettingsRevision(4))).toBe(true);
+      expect((await store.userSettings.history('user-1', 10)).map((r) => r.version)).toEqual([4, 3, 2, 1]);
       await store.close();
     });
 

@@ -60,7 +60,35 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX dead_letters_by_created ON dead_letters (created_ms DESC, dead_letter_id DESC);
   `,
+  // 2: saved scripts, listed per user with the most recently changed first.
+  `
+  CREATE TABLE saved_scripts (
+    script_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    updated_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX saved_scripts_by_user ON saved_scripts (user_id, updated_ms DESC, script_id DESC);
+  `,
+  // 3: user settings (the current ones, for the point read) and every revision of them, kept for good.
+  `
+  CREATE TABLE user_settings (
+    user_id TEXT PRIMARY KEY,
+    version INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE TABLE user_settings_revisions (
+    user_id TEXT NOT NULL,
+    version INTEGER NOT NULL,
+    changed_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (user_id, version)
+  ) WITHOUT ROWID;
+  `,
 ];
+
+/** The schema version this build writes. */
+export const SCHEMA_VERSION = MIGRATIONS.length;
 
 /** Opens the file with the settings every embedded table relies on (also used by the key-value store). */
 export function openDatabase(path: string): SqliteDatabase {

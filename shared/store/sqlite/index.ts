@@ -5,7 +5,9 @@ import { sqliteDeadLetterRepository } from './dead-letters';
 import { sqliteEventStore } from './events';
 import { sqliteExecutionRepository } from './executions';
 import { sqliteNotificationRepository } from './notifications';
+import { sqliteSavedScriptRepository } from './saved-scripts';
 import { sqliteSessionRepository } from './sessions';
+import { sqliteUserSettingsRepository } from './user-settings';
 import { sqliteUserRepository } from './users';
 
 export function openSqliteStore(path: string): Repositories {
@@ -22,6 +24,8 @@ export function openSqliteStore(path: string): Repositories {
     sessions: sqliteSessionRepository(db),
     executions: sqliteExecutionRepository(db),
     notifications: sqliteNotificationRepository(db),
+    savedScripts: sqliteSavedScriptRepository(db),
+    userSettings: sqliteUserSettingsRepository(db),
     events: sqliteEventStore(db),
     deadLetters: sqliteDeadLetterRepository(db),
     async ping() {

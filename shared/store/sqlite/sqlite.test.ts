@@ -4,8 +4,16 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeRepositoriesContract } from '../contracts';
-import { aNotification, anExecution, anOutputEvent, aUser } from '../contracts/fixtures';
+import {
+  aNotification,
+  anExecution,
+  anOutputEvent,
+  aSavedScript,
+  aSettingsRevision,
+  aUser,
+} from '../contracts/fixtures';
 import { openSqliteStore } from '.';
+import { SCHEMA_VERSION } from './database';
 
 const directory = mkdtempSync(join(tmpdir(), 'integr8s-store-'));
 let files = 0;
@@ -42,8 +50,26 @@ describe('openSqliteStore', () => {
     await openSqliteStore(path).close();
     const raw = new Database(path, { readonly: true });
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(raw.pragma('user_version', { simple: true })).toBe(1);
+    expect(raw.pragma('user_version', { simple: true })).toBe(SCHEMA_VERSION);
     raw.close();
+  });
+
+  it('upgrades a file of the first schema, keeping its data and adding saved scripts and settings', async () => {
+    const path = freshFile();
+    const first = openSqliteStore(path);
+    await first.users.create(aUser());
+    await first.close();
+    // What a build of schema version 1 left behind.
+    const raw = new Database(path);
+    raw.exec('DROP TABLE saved_scripts; DROP TABLE user_settings; DROP TABLE user_settings_revisions;');
+    raw.pragma('user_version = 1');
+    raw.close();
+
+    const upgraded = openSqliteStore(path);
+    expect(await upgraded.users.findById('user-1')).toEqual(aUser());
+    await upgraded.savedScripts.create(aSavedScript());
+    expect(await upgraded.userSettings.save(aSettingsRevision(1))).toBe(true);
+    await upgraded.close();
   });
 
   it('refuses a file written by a newer schema', () => {

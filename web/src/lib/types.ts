@@ -133,3 +133,62 @@ export interface ExecutionEvent {
   stream?: 'stdout' | 'stderr';
   data?: string;
 }
+
+export interface SavedScript {
+  script_id: string;
+  name: string;
+  script: string;
+  lang: string;
+  lang_version: string;
+  description: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SavedScriptPage {
+  scripts: SavedScript[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+export type ThemeChoice = 'light' | 'dark' | 'auto';
+
+export interface EditorSettings {
+  font_size: number;
+  tab_size: number;
+  use_tabs: boolean;
+  word_wrap: boolean;
+  show_line_numbers: boolean;
+}
+
+export interface NotificationSettings {
+  execution_completed: boolean;
+  execution_failed: boolean;
+  system_updates: boolean;
+  security_alerts: boolean;
+  channels: string[];
+}
+
+export interface UserSettings {
+  user_id: string;
+  theme: ThemeChoice;
+  timezone: string;
+  date_format: string;
+  time_format: string;
+  notifications: NotificationSettings;
+  editor: EditorSettings;
+  custom_settings: Record<string, unknown>;
+  version: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SettingsHistoryEntry {
+  timestamp: string;
+  event_type: string;
+  field: string;
+  old_value: unknown;
+  new_value: unknown;
+  reason: string | null;
+}
