@@ -43,6 +43,10 @@ export const CRD_FILES: Readonly<Record<string, CrdFile>> = {
     ...EVENTING,
     path: 'config/core/resources/apiserversource.yaml',
   },
+  'sources.knative.dev/v1 PingSource': {
+    ...EVENTING,
+    path: 'config/core/resources/pingsource.yaml',
+  },
   'gateway.networking.k8s.io/v1 HTTPRoute': {
     ...GATEWAY_API,
     path: 'config/crd/standard/gateway.networking.k8s.io_httproutes.yaml',

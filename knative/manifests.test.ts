@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FUNCTIONS } from '../functions/registry';
 import { functionForPath } from '../shared/platform/function';
+import { executorLabels } from '../shared/sandbox/kubernetes/contract';
 import {
   DEAD_LETTER_TOPIC,
   DEV_MAX_SCALE,
@@ -59,10 +60,19 @@ const EXPECTED_RBAC = {
       '|pods|watch',
       '|configmaps|create',
       '|configmaps|delete',
+      '|configmaps|get',
     ],
   },
   [svc('monitor')]: {
-    [EXECUTOR_NAMESPACE]: ['|pods|get', '|pods|list', '|pods|watch', '|pods|delete', '|pods/log|get'],
+    [EXECUTOR_NAMESPACE]: [
+      '|pods|get',
+      '|pods|list',
+      '|pods|watch',
+      '|pods|delete',
+      '|pods/log|get',
+      '|configmaps|list',
+      '|configmaps|delete',
+    ],
   },
 };
 
@@ -223,6 +233,17 @@ describe('manifests', () => {
     const grants = grantsOf(docs, source.spec.serviceAccountName, NAMESPACE, EXECUTOR_NAMESPACE);
     for (const verb of ['get', 'list', 'watch'])
       expect(grants).toContainEqual({ apiGroup: '', resource: 'pods', verb });
+    // It selects what the backend puts on every executor pod.
+    expect(executorLabels('x1')).toMatchObject(source.spec.resources[0].selector.matchLabels);
+    // A PingSource nudges the same function to look at every pod again (a lost pod event is made good).
+    const ping = named(docs, 'PingSource', 'integr8scode-executor-pods-resync');
+    expect(ping.spec.sink.ref.name).toBe(svc(POD_EVENTS_FUNCTION));
+    const config = named(docs, 'ConfigMap', 'integr8scode-config').data;
+    expect(config).toMatchObject({
+      SANDBOX_BACKEND: 'kubernetes',
+      KUBERNETES_NAMESPACE: EXECUTOR_NAMESPACE,
+      MONITOR_POD_EVENTS: 'apiserversource',
+    });
   });
 
   it('the API route sends each /api/v1 prefix to the function the registry routes it to', () => {

@@ -13,6 +13,12 @@ import { DEFAULT_DELIVERY } from '../shared/bus/port';
 import { loadConfig } from '../shared/config/config';
 import { EVENT_TYPES } from '../shared/events/schemas';
 import type { FunctionDefinition } from '../shared/platform/function';
+import {
+  COMPONENT_LABEL,
+  EXECUTOR_COMPONENT,
+  PART_OF_LABEL,
+  PART_OF as PART_OF_VALUE,
+} from '../shared/sandbox/kubernetes/contract';
 
 export const NAMESPACE = 'integr8scode';
 /** Where run-pod starts executor pods; nothing else runs there. */
@@ -22,8 +28,11 @@ const BOOTSTRAP = 'integr8scode-kafka-bootstrap.kafka:9092';
 const PART_OF = { 'app.kubernetes.io/part-of': 'integr8scode' };
 /** On every function's pods (the revision template's labels): what the NetworkPolicies select. */
 export const FUNCTION_LABEL = 'integr8scode.io/function';
-/** Labels every executor pod carries; the ApiServerSource forwards events of pods that have them. */
-export const EXECUTOR_POD_LABELS = { ...PART_OF, 'app.kubernetes.io/component': 'executor' };
+/**
+ * Labels every executor pod carries (the backend's contract); the ApiServerSource forwards events of pods
+ * that have them.
+ */
+export const EXECUTOR_POD_LABELS = { [PART_OF_LABEL]: PART_OF_VALUE, [COMPONENT_LABEL]: EXECUTOR_COMPONENT };
 
 /** Streams close at SSE_MAX_STREAM_SECONDS; the revision's request timeout must lie above it. */
 export const STREAM_TIMEOUT_SECONDS = 600;
@@ -36,18 +45,23 @@ export interface PolicyRule {
 }
 
 /**
- * The Kubernetes API access of each function, all of it in the executor namespace: run-pod starts a
- * script's pod from a ConfigMap and removes both; monitor follows the pods, reads their logs and
- * deletes finished ones. Functions not listed get no Role and no API token.
+ * The Kubernetes API access of each function, all of it in the executor namespace, and exactly the calls
+ * its code makes. run-pod creates a script's pod, then its ConfigMap (reading either back when a retried
+ * create meets its own object), watches the pods to free a run's slot when its pod ends, and deletes both
+ * on cancel or compensation. monitor follows the pods (its watch, or the ApiServerSource under its
+ * identity, which needs get, list and watch), reads the log of an ended pod, deletes finished pods, and
+ * sweeps: lists ConfigMaps to find ones no pod owns any more, and deletes them. No function may update,
+ * patch, exec into or attach to a pod, or read a Secret. Functions not listed get no Role and no API token.
  */
 export const EXECUTOR_RBAC: Readonly<Record<string, readonly PolicyRule[]>> = {
   'run-pod': [
     { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'get', 'list', 'watch'] },
-    { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'delete'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['create', 'delete', 'get'] },
   ],
   monitor: [
     { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete'] },
     { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
+    { apiGroups: [''], resources: ['configmaps'], verbs: ['list', 'delete'] },
   ],
 };
 
@@ -301,6 +315,31 @@ export const podEventSource = () => ({
 });
 
 /**
+ * A nudge to the pod-events function every few minutes: it looks at every executor pod again and sweeps
+ * the ones past their deadline. The ApiServerSource sends each pod change once and drops it if the sink
+ * fails, so an ended pod whose event was lost would otherwise never be reported (nor deleted). Five minutes
+ * keeps the function scaled to zero most of the time.
+ */
+export const POD_RESYNC_SCHEDULE = '*/5 * * * *';
+export const podResyncSource = () => ({
+  apiVersion: 'sources.knative.dev/v1',
+  kind: 'PingSource',
+  metadata: { name: 'integr8scode-executor-pods-resync', namespace: NAMESPACE, labels: PART_OF },
+  spec: {
+    schedule: POD_RESYNC_SCHEDULE,
+    contentType: 'application/json',
+    data: '{"resync":"executor-pods"}',
+    sink: {
+      ref: {
+        apiVersion: 'serving.knative.dev/v1',
+        kind: 'Service',
+        name: serviceName({ name: POD_EVENTS_FUNCTION }),
+      },
+    },
+  },
+});
+
+/**
  * The public API: each function's `/api/v1` prefixes on the public Gateway, forwarded to the Knative
  * gateway with the function's cluster-local host. PathPrefix matches at segment boundaries, as the
  * registry's own routing does.
@@ -384,6 +423,10 @@ export function configMap() {
     data[key] = String(defaults[key]);
   }
   data.PLATFORM = 'stack';
+  // Scripts run in executor pods; monitor hears of them from the ApiServerSource, not a watch of its own.
+  data.SANDBOX_BACKEND = 'kubernetes';
+  data.KUBERNETES_NAMESPACE = EXECUTOR_NAMESPACE;
+  data.MONITOR_POD_EVENTS = 'apiserversource';
   data.CPU_LIMIT = defaults.CPU_LIMIT;
   data.MEMORY_LIMIT = '128Mi';
   data.LOG_LEVEL = 'info';
@@ -440,7 +483,7 @@ export function manifests(): Record<string, unknown[]> {
     ),
     'knative/base/network-policies.yaml': networkPolicies(),
     'knative/base/kafka-sources.yaml': [...triggered.map(kafkaSource), deadLetterSink()],
-    'knative/base/pod-events.yaml': [podEventSource()],
+    'knative/base/pod-events.yaml': [podEventSource(), podResyncSource()],
     'knative/base/routes.yaml': [apiRoute(FUNCTIONS), localGatewayGrant()],
   };
   return {

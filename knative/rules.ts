@@ -135,6 +135,9 @@ export function referenceProblems(docs: readonly Manifest[], options: ReferenceO
       case 'KafkaSink':
         needTopic(doc, doc.spec.topic);
         break;
+      case 'PingSource':
+        needRef(doc, doc.spec.sink?.ref);
+        break;
       case 'ApiServerSource':
         needRef(doc, doc.spec.sink?.ref);
         need(doc, 'ServiceAccount', ns, doc.spec.serviceAccountName ?? 'default');

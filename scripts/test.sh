@@ -8,13 +8,15 @@ echo "== lint";       npx biome check .
 echo "== typecheck";  npx tsc --noEmit -p . && npx tsc -p loadtest/k6 && npx svelte-check --tsconfig web/tsconfig.json --threshold error --output machine | tail -n 1
 echo "== build";      npm run --silent build
 
-# Real Kafka, FerretDB and Redis for the adapter, stack and fault suites; stopped again if we started them.
+# Real Kafka, FerretDB on PostgreSQL and Redis for the adapter, stack and fault suites, and a Kubernetes
+# control plane (kube-apiserver, etcd, KWOK) for the Kubernetes sandbox backend; stopped again if we
+# started them. The control plane's first build takes about ten minutes and is cached.
 echo "== services"
 services=scripts/services/services.sh
-if ! bash "$services" status >/dev/null 2>&1; then
-  trap 'bash "$services" stop >/dev/null 2>&1 || true' EXIT
+if ! bash "$services" status redis kafka postgres ferretdb kube >/dev/null 2>&1; then
+  trap 'bash "$services" stop redis kafka postgres ferretdb kube >/dev/null 2>&1 || true' EXIT
 fi
-bash "$services" start
+bash "$services" start redis kafka postgres ferretdb kube
 eval "$(bash "$services" env)"
 
 echo "== tests"

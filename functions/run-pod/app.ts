@@ -1,7 +1,16 @@
 /**
- * run-pod: admits requested executions by priority and capacity, starts each in the sandbox and
- * reports its life as events: `pod_created` (scheduled), `execution_started` (running), live
- * `execution_output`, and `pod_terminated` with the raw outcome for monitor to classify.
+ * run-pod: admits requested executions by priority and capacity and starts each in the sandbox.
+ *
+ * Local sandbox: reports the run's life as events: `pod_created` (scheduled), `execution_started`
+ * (running), live `execution_output`, and `pod_terminated` with the raw outcome for monitor to classify.
+ *
+ * Kubernetes: creates the execution's Pod and ConfigMap and publishes `pod_created` with the real pod
+ * name and namespace; monitor reports everything the pod does after that. run-pod publishes
+ * `pod_terminated` (reason `sandbox_error`) only for a run that got no usable pod: none could be made, or
+ * its ConfigMap could not (then before the pod is deleted again). Either way a run holds its
+ * concurrency slot until its sandbox run's `outcome` resolves: in Kubernetes, when its pod has ended or
+ * is gone (the backend watches the pods), or at once when no pod could be made; a cancel deletes the
+ * pod, which resolves it too.
  */
 
 import * as v from 'valibot';
@@ -17,12 +26,21 @@ import {
 import { cloudEventSink, PermanentEventError } from '../../shared/http/cloudevent-sink';
 import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
+import { executorPodCause } from '../../shared/sandbox/kubernetes/contract';
+import {
+  isPodSandbox,
+  type PodRun,
+  type PodSandbox,
+  type PodSandboxSpec,
+} from '../../shared/sandbox/kubernetes/pod-run';
 import type { SandboxLimits, SandboxOutcome, SandboxRun } from '../../shared/sandbox/port';
 import { ExecutionScheduler, type Job } from './scheduler';
 
 type Requested = EventOf<'execution_requested'>;
 interface RunJob extends Job {
   request: Requested;
+  /** Kubernetes, after a restart: the execution's pod was made before; its slot is held until it ends. */
+  resume?: boolean;
 }
 
 /** Live output only feeds open streams (the result carries all of it): a chunk is given up after this. */
@@ -53,7 +71,12 @@ export function createRunPodApp(platform: Platform) {
     }
   }
 
-  async function runExecution({ request }: RunJob): Promise<void> {
+  async function runExecution({ request, resume }: RunJob): Promise<void> {
+    const sandbox = platform.sandbox;
+    if (resume && isPodSandbox(sandbox)) {
+      await holdSlot(sandbox.follow(request.execution_id), request.execution_id);
+      return;
+    }
     const current = await platform.store.executions.get(request.execution_id);
     if (current?.status !== 'queued') {
       cancelledEarly.delete(request.execution_id);
@@ -63,6 +86,89 @@ export function createRunPodApp(platform: Platform) {
       userId: request.metadata.user_id,
       traceparent: request.metadata.traceparent,
     };
+    const spec: PodSandboxSpec = {
+      executionId: request.execution_id,
+      language: request.language,
+      version: request.language_version,
+      script: request.script,
+      stdin: request.stdin,
+      limits: limitsFor(platform, request),
+      pod: {
+        resources: {
+          cpuRequest: request.cpu_request,
+          cpuLimit: request.cpu_limit,
+          memoryRequest: request.memory_request,
+          memoryLimit: request.memory_limit,
+        },
+        owner: {
+          userId: request.metadata.user_id,
+          requestedEventId: request.event_id,
+          traceparent: request.metadata.traceparent,
+        },
+      },
+    };
+    if (isPodSandbox(sandbox)) await runInPod(sandbox, spec, request, context);
+    else await runHere(spec, request, context);
+  }
+
+  /** Until the run's pod has ended or is gone (cancel included). */
+  async function holdSlot(run: PodRun, executionId: string): Promise<SandboxOutcome> {
+    runs.set(executionId, run);
+    if (cancelledEarly.delete(executionId)) {
+      run.cancel().catch((error) => log.error('cancel failed', { execution_id: executionId, error }));
+    }
+    try {
+      return await run.outcome;
+    } finally {
+      runs.delete(executionId);
+    }
+  }
+
+  /** Kubernetes: the pod is made here; monitor reports what it does. */
+  async function runInPod(
+    sandbox: PodSandbox,
+    spec: PodSandboxSpec,
+    request: Requested,
+    context: EventContext,
+  ): Promise<void> {
+    const executionId = request.execution_id;
+    let reported = false;
+    const run = sandbox.start(spec, {
+      // Its pod is deleted next: the ending goes first, with the pod's cause (contract.ts), so that
+      // monitor's report of the deleted pod, if any, is this same event.
+      beforeCompensation: async (pod, outcome) => {
+        reported = true;
+        await publish(
+          podTerminated(platform, request, pod.podName, outcome, {
+            ...context,
+            causedBy: executorPodCause(pod.uid),
+          }),
+        );
+      },
+    });
+    const publishCreated = run.created.then(async (pod) => {
+      if (!pod) return;
+      await publish(
+        platform.events.create<EventOf<'pod_created'>>(
+          {
+            event_type: 'pod_created',
+            execution_id: executionId,
+            pod_name: pod.podName,
+            namespace: pod.namespace,
+          },
+          context,
+        ),
+      );
+    });
+    const outcome = await holdSlot(run, executionId);
+    await publishCreated;
+    if (!(await run.created) && outcome.reason !== 'cancelled' && !reported) {
+      await publish(podTerminated(platform, request, run.podName, outcome, context));
+    }
+  }
+
+  /** Local sandbox: this process runs the script and reports its whole life. */
+  async function runHere(spec: PodSandboxSpec, request: Requested, context: EventContext): Promise<void> {
     // Events of one run leave in the order they happened.
     let chain = Promise.resolve();
     const emit = (event: DomainEvent) => {
@@ -71,32 +177,22 @@ export function createRunPodApp(platform: Platform) {
         .catch((error) => log.warn('live output dropped; the result keeps it', { error }));
     };
     const executionId = request.execution_id;
-    const run = platform.sandbox.start(
-      {
-        executionId,
-        language: request.language,
-        version: request.language_version,
-        script: request.script,
-        stdin: request.stdin,
-        limits: limitsFor(platform, request),
-      },
-      {
-        onStarted: ({ podName }) =>
-          emit(
-            platform.events.create<EventOf<'execution_started'>>(
-              { event_type: 'execution_started', execution_id: executionId, pod_name: podName },
-              context,
-            ),
+    const run = platform.sandbox.start(spec, {
+      onStarted: ({ podName }) =>
+        emit(
+          platform.events.create<EventOf<'execution_started'>>(
+            { event_type: 'execution_started', execution_id: executionId, pod_name: podName },
+            context,
           ),
-        onOutput: (stream, data) =>
-          emit(
-            platform.events.create<EventOf<'execution_output'>>(
-              { event_type: 'execution_output', execution_id: executionId, stream, data },
-              context,
-            ),
+        ),
+      onOutput: (stream, data) =>
+        emit(
+          platform.events.create<EventOf<'execution_output'>>(
+            { event_type: 'execution_output', execution_id: executionId, stream, data },
+            context,
           ),
-      },
-    );
+        ),
+    });
     runs.set(executionId, run);
     if (cancelledEarly.delete(executionId)) void run.cancel();
     emit(
@@ -134,17 +230,25 @@ export function createRunPodApp(platform: Platform) {
             scheduler.enqueue({ executionId: event.execution_id, priority: event.priority, request: event });
         },
         execution_cancelled: async (event) => {
-          if (scheduler.cancel(event.execution_id) !== 'running') return;
+          const admission = scheduler.cancel(event.execution_id);
+          if (admission === 'dequeued') return;
           const run = runs.get(event.execution_id);
           if (run) await run.cancel();
-          else cancelledEarly.add(event.execution_id);
+          else if (admission === 'running') cancelledEarly.add(event.execution_id);
+          // Admitted elsewhere (another replica, or this one before a restart): its pod goes all the same.
+          else if (isPodSandbox(platform.sandbox)) await platform.sandbox.deletePod(event.execution_id);
         },
       },
     }),
   );
 
-  void recoverInterrupted(platform, (request) =>
-    scheduler.enqueue({ executionId: request.execution_id, priority: request.priority, request }),
+  void recoverInterrupted(platform, (request, resume) =>
+    scheduler.enqueue({
+      executionId: request.execution_id,
+      priority: resume ? 'critical' : request.priority,
+      request,
+      resume,
+    }),
   ).catch((error) => log.error('recovery failed', { error }));
   return app;
 }
@@ -168,7 +272,20 @@ const latest = async (platform: Platform, executionId: string, eventTypes: Event
  * ended ones have their last lifecycle event delivered again (every consumer is idempotent), and runs
  * that were cut off end as a system error.
  */
-async function recoverInterrupted(platform: Platform, enqueue: (request: Requested) => void): Promise<void> {
+async function recoverInterrupted(
+  platform: Platform,
+  enqueue: (request: Requested, resume?: boolean) => void,
+): Promise<void> {
+  if (isPodSandbox(platform.sandbox)) {
+    // Pods outlive run-pod: executions that have one take their slots back before anything is admitted.
+    for (const id of [
+      ...(await executionIds(platform, 'scheduled')),
+      ...(await executionIds(platform, 'running')),
+    ]) {
+      const request = await latest(platform, id, ['execution_requested']);
+      if (request?.event_type === 'execution_requested') enqueue(request, true);
+    }
+  }
   for (const id of await executionIds(platform, 'queued')) {
     const request = await latest(platform, id, ['execution_requested']);
     if (request?.event_type === 'execution_requested') enqueue(request);

@@ -55,6 +55,22 @@ describe('loadConfig', () => {
     expect(message).toContain('COOKIE_SECURE="maybe": must be true or false');
     expect(message).toContain('EXECUTION_TIMEOUT_SECONDS="0"');
   });
+
+  it('checks the Kubernetes backend settings: no default namespace, known pod-event feeds', () => {
+    expect(loadConfig({})).toMatchObject({
+      SANDBOX_BACKEND: 'local',
+      KUBERNETES_NAMESPACE: 'integr8scode-executions',
+      MONITOR_POD_EVENTS: 'watch',
+      MONITOR_SWEEP_INTERVAL_SECONDS: 60,
+    });
+    expect(() => loadConfig({ KUBERNETES_NAMESPACE: 'default' })).toThrow(
+      /KUBERNETES_NAMESPACE="default": must not be default/,
+    );
+    expect(() => loadConfig({ MONITOR_POD_EVENTS: 'kafka' })).toThrow(
+      /MONITOR_POD_EVENTS="kafka": must be watch or apiserversource/,
+    );
+    expect(() => loadConfig({ SANDBOX_BACKEND: 'docker' })).toThrow(/must be local or kubernetes/);
+  });
 });
 
 describe('quantities', () => {

@@ -74,7 +74,47 @@ const ConfigSchema = v.object({
       v.transform((s) => s.split(',')),
     ),
   ),
-  SANDBOX_BACKEND: v.optional(v.picklist(['local']), 'local'),
+  /** `local`: bubblewrap on this machine. `kubernetes`: one hardened pod per execution. */
+  SANDBOX_BACKEND: v.optional(v.picklist(['local', 'kubernetes'], 'must be local or kubernetes'), 'local'),
+  /** Kubernetes backend: the namespace executor pods run in; `default` is refused. */
+  KUBERNETES_NAMESPACE: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/, 'must be a Kubernetes namespace name'),
+      v.check(
+        (name) => name !== 'default',
+        'must not be default: executor pods need a namespace of their own',
+      ),
+    ),
+    'integr8scode-executions',
+  ),
+  /** Kubernetes backend: a kubeconfig file; unset, the pod's own service account is used. */
+  KUBECONFIG: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** Kubernetes backend: JSON file of runtimes (language, version, image pinned by digest, command). */
+  KUBERNETES_RUNTIMES_FILE: v.optional(v.pipe(v.string(), v.minLength(1))),
+  /** Kubernetes backend: the RuntimeClass of executor pods (gVisor's `gvisor`, say); the cluster default when unset. */
+  KUBERNETES_RUNTIME_CLASS: v.optional(
+    v.pipe(
+      v.string(),
+      v.regex(/^[a-z0-9]([-.a-z0-9]{0,251}[a-z0-9])?$/, 'must be a RuntimeClass name such as gvisor'),
+    ),
+  ),
+  /**
+   * monitor, Kubernetes backend: where executor pod changes come from. `watch`: the process lists and
+   * watches the pods itself and sweeps orphans (stack and embedded). `apiserversource`: Knative's
+   * ApiServerSource POSTs them to `/`, and the process does nothing between requests (scale to zero).
+   */
+  MONITOR_POD_EVENTS: v.optional(
+    v.picklist(['watch', 'apiserversource'], 'must be watch or apiserversource'),
+    'watch',
+  ),
+  /** monitor: every watched pod is looked at again this often, changed or not (seconds). */
+  MONITOR_RESYNC_SECONDS: v.optional(int(1, 3600), '30'),
+  MONITOR_SWEEP_INTERVAL_SECONDS: v.optional(int(1, 86_400), '60'),
+  /** monitor: how long past its deadline a pod or ConfigMap may stay before the sweeper removes it. */
+  MONITOR_SWEEP_GRACE_SECONDS: v.optional(int(0, 86_400), '60'),
+  /** monitor: how long a container may fail to start (image pull) before its run ends as a system error. */
+  MONITOR_START_GRACE_SECONDS: v.optional(int(0, 3600), '60'),
   /** Runs scripts without isolation when no sandbox can be set up. Never use on a shared machine. */
   UNSAFE_ALLOW_UNSANDBOXED: v.optional(bool, 'false'),
   EXECUTION_TIMEOUT_SECONDS: v.optional(int(1, 3600), '30'),
@@ -92,6 +132,16 @@ const ConfigSchema = v.object({
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/** What monitor's Kubernetes side is tuned by. */
+export type MonitorSettings = Pick<
+  Config,
+  | 'MONITOR_POD_EVENTS'
+  | 'MONITOR_RESYNC_SECONDS'
+  | 'MONITOR_SWEEP_INTERVAL_SECONDS'
+  | 'MONITOR_SWEEP_GRACE_SECONDS'
+  | 'MONITOR_START_GRACE_SECONDS'
+>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

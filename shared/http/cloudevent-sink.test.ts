@@ -299,3 +299,82 @@ describe('cloudEventSink', () => {
     });
   });
 });
+
+describe('cloudEventSink with CloudEvents of other sources', () => {
+  const TYPE = 'dev.knative.apiserver.resource.update';
+  const external = (
+    options: { id?: string; type?: string; data?: unknown; structured?: boolean; specversion?: string } = {},
+  ) => {
+    const attributes = {
+      specversion: options.specversion ?? '1.0',
+      id: options.id ?? 'a1',
+      type: options.type ?? TYPE,
+      source: 'https://10.96.0.1:443',
+      subject: '/apis/v1/namespaces/ns/pods/p',
+    };
+    const data = options.data ?? { kind: 'Pod', metadata: { name: 'p' } };
+    if (options.structured) {
+      return new Request('http://monitor.local/', {
+        method: 'POST',
+        headers: { 'content-type': 'application/cloudevents+json' },
+        body: JSON.stringify({ ...attributes, data }),
+      });
+    }
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    for (const [name, value] of Object.entries(attributes)) headers[`ce-${name}`] = value;
+    return new Request('http://monitor.local/', { method: 'POST', headers, body: JSON.stringify(data) });
+  };
+  const externalApp = (seen: unknown[], fail?: Error) => {
+    const app = new Hono();
+    app.post(
+      '/',
+      cloudEventSink({
+        name: 'monitor',
+        kv: memoryKv(),
+        log: createLogger('silent'),
+        handlers: { pod_created: async () => {} },
+        externalHandlers: {
+          [TYPE]: async (event) => {
+            if (fail) throw fail;
+            seen.push(event);
+          },
+        },
+      }),
+    );
+    return app;
+  };
+
+  it('hands binary and structured events of a handled type to their handler, each id once', async () => {
+    const seen: unknown[] = [];
+    const app = externalApp(seen);
+    expect(await (await post(app, external())).json()).toEqual({ status: 'processed' });
+    expect(await (await post(app, external())).json()).toEqual({ status: 'duplicate' });
+    expect((await post(app, external({ id: 'a2', structured: true }))).status).toBe(200);
+    expect(seen).toEqual([
+      {
+        id: 'a1',
+        type: TYPE,
+        source: 'https://10.96.0.1:443',
+        subject: '/apis/v1/namespaces/ns/pods/p',
+        data: { kind: 'Pod', metadata: { name: 'p' } },
+      },
+      expect.objectContaining({ id: 'a2' }),
+    ]);
+  });
+
+  it('still answers 4xx for other types, bad attributes and a handler that says never', async () => {
+    const seen: unknown[] = [];
+    expect(
+      (await post(externalApp(seen), external({ type: 'dev.knative.apiserver.ref.update' }))).status,
+    ).toBe(400);
+    expect((await post(externalApp(seen), external({ specversion: '0.3' }))).status).toBe(400);
+    const plain = external();
+    plain.headers.set('content-type', 'text/plain');
+    expect((await post(externalApp(seen), plain)).status).toBe(415);
+    expect((await post(externalApp(seen, new PermanentEventError('not a Pod')), external())).status).toBe(
+      422,
+    );
+    expect((await post(externalApp(seen, new Error('store down')), external())).status).toBe(503);
+    expect(seen).toEqual([]);
+  });
+});

@@ -1,7 +1,8 @@
 /**
  * The embedded platform: every port backed by something inside this process — SQLite under
  * DATA_DIR for the store and keyed state, an in-process bus with KafkaSource's delivery rules, an
- * in-process fan-out, and the local sandbox. Nothing to install or start.
+ * in-process fan-out, and the local sandbox (or, with SANDBOX_BACKEND=kubernetes, pods). Nothing to
+ * install or start.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -13,10 +14,10 @@ import { EventPublisher } from '../events/publisher';
 import { InProcessFanout } from '../fanout/in-process';
 import { SqliteKeyValueStore } from '../kv/sqlite';
 import { createLogger, type Logger } from '../log';
-import { createLocalSandbox } from '../sandbox/local/local-sandbox';
 import type { Sandbox } from '../sandbox/port';
 import { openSqliteStore } from '../store/sqlite';
 import { type Platform, SERVICE_VERSION } from './platform';
+import { createSandbox } from './sandbox-backend';
 
 export interface EmbeddedPlatform extends Platform {
   bus: InProcessBus;
@@ -70,9 +71,10 @@ export async function createEmbeddedPlatform(
   );
   const sandbox =
     options.sandbox ??
-    (await createLocalSandbox({
+    (await createSandbox(config, {
+      use: 'run',
       workDir: path.join(dataDir, 'runs'),
-      allowUnsandboxed: config.UNSAFE_ALLOW_UNSANDBOXED,
+      probeRuntimes: true,
       log: log.child({ component: 'sandbox' }),
     }));
   return {

@@ -10,12 +10,12 @@ import { EventPublisher } from '../events/publisher';
 import { RedisFanout } from '../fanout/redis';
 import { RedisKeyValueStore } from '../kv/redis';
 import { createLogger } from '../log';
-import { createLocalSandbox, createRuntimeList } from '../sandbox/local/local-sandbox';
 import { openMongoStore } from '../store/mongo';
 import type { Repositories } from '../store/ports';
 import { RedisSessionRepository } from '../store/redis/sessions';
 import type { SandboxUse } from './function';
 import { type Platform, SERVICE_VERSION } from './platform';
+import { createSandbox } from './sandbox-backend';
 
 export interface StackPlatform extends Platform {
   close(): Promise<void>;
@@ -39,16 +39,13 @@ export async function createStackPlatform(
   // Only run-pod runs scripts; submit and executions check requests against the runtimes. Either set-up
   // waits on child processes (each interpreter's `--version`, bubblewrap's trial), so it goes on while
   // MongoDB connects.
-  const sandboxReady =
-    sandboxUse === 'run'
-      ? createLocalSandbox({
-          workDir: path.join(path.resolve(config.DATA_DIR), 'runs', service),
-          allowUnsandboxed: config.UNSAFE_ALLOW_UNSANDBOXED,
-          log: log.child({ component: 'sandbox' }),
-          // Every function process must offer the same runtimes; ones that need a trial build are left out.
-          probeRuntimes: false,
-        })
-      : createRuntimeList({ list: sandboxUse === 'runtimes', log: log.child({ component: 'sandbox' }) });
+  const sandboxReady = createSandbox(config, {
+    use: sandboxUse,
+    workDir: path.join(path.resolve(config.DATA_DIR), 'runs', service),
+    // Every function process must offer the same runtimes; ones that need a trial build are left out.
+    probeRuntimes: false,
+    log: log.child({ component: 'sandbox' }),
+  });
   const durable = await openMongoStore(MONGO_URL!);
   const sessions = new RedisSessionRepository(REDIS_URL!, {
     keyPrefix: REDIS_PREFIX,

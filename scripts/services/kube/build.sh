@@ -190,7 +190,9 @@ build_kwok() {
   local dir="$cache/kwok/$kwok_version"
   kwok_bin="$dir/kwok"
   kwok_stage_crd="$dir/kwok.x-k8s.io_stages.yaml"
+  kwok_logs_crd="$dir/kwok.x-k8s.io_logs.yaml"
   if [[ -x "$kwok_bin" && -s "$kwok_stage_crd" ]]; then
+    kwok_crds
     return
   fi
   begin_build_log "$dir"
@@ -199,6 +201,7 @@ build_kwok() {
   source="$(module_dir "sigs.k8s.io/kwok@$kwok_version")"
   install -m 644 "$source/kustomize/crd/bases/kwok.x-k8s.io_stages.yaml" "$kwok_stage_crd.tmp"
   mv "$kwok_stage_crd.tmp" "$kwok_stage_crd"
+  kwok_crds
   write_wrapper "$dir/src" "module integr8scode.local/kwok-build
 
 go 1.26.0
@@ -210,11 +213,25 @@ require sigs.k8s.io/kwok $kwok_version"
     "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${kwok_version#v}"
 }
 
+# The Logs and ClusterLogs CRDs (container logs served by KWOK's kubelet API), in one file; also for a cache
+# whose binary was built before they were used.
+kwok_crds() {
+  [[ -s "$kwok_logs_crd" ]] && return
+  local source
+  source="$(module_dir "sigs.k8s.io/kwok@$kwok_version")"
+  {
+    cat "$source/kustomize/crd/bases/kwok.x-k8s.io_logs.yaml"
+    echo "---"
+    cat "$source/kustomize/crd/bases/kwok.x-k8s.io_clusterlogs.yaml"
+  } >"$kwok_logs_crd.tmp"
+  mv "$kwok_logs_crd.tmp" "$kwok_logs_crd"
+}
+
 # --------------------------------------------------------------------------------------------------- main
 
 command -v go >/dev/null 2>&1 || die "Go is needed to build the Kubernetes control plane (not found)"
 log=/dev/null times=/dev/null
-etcd_bin="" kube_bin_dir="" kwok_bin="" kwok_stage_crd=""
+etcd_bin="" kube_bin_dir="" kwok_bin="" kwok_stage_crd="" kwok_logs_crd=""
 targets=("$@")
 ((${#targets[@]})) || targets=(all)
 for target in "${targets[@]}"; do
@@ -229,5 +246,6 @@ done
 echo "kube_version=$kube_version" && echo "etcd_version=$etcd_version" && echo "kwok_version=$kwok_version"
 [[ -n "$etcd_bin" ]] && echo "etcd_bin=$etcd_bin"
 [[ -n "$kube_bin_dir" ]] && echo "kube_bin_dir=$kube_bin_dir"
-[[ -n "$kwok_bin" ]] && echo "kwok_bin=$kwok_bin" && echo "kwok_stage_crd=$kwok_stage_crd"
+[[ -n "$kwok_bin" ]] && echo "kwok_bin=$kwok_bin" && echo "kwok_stage_crd=$kwok_stage_crd" &&
+  echo "kwok_logs_crd=$kwok_logs_crd"
 exit 0

@@ -14,6 +14,8 @@ kube_etcd_port="${INTEGR8S_KUBE_ETCD_PORT:-12379}"
 kube_etcd_peer_port="${INTEGR8S_KUBE_ETCD_PEER_PORT:-12380}"
 kube_controller_manager_port="${INTEGR8S_KUBE_CONTROLLER_MANAGER_PORT:-16257}"
 kube_scheduler_port="${INTEGR8S_KUBE_SCHEDULER_PORT:-16259}"
+# KWOK's kubelet API (logs), which the API server dials for pods/log: the node's daemonEndpoints port.
+kube_kwok_port="${INTEGR8S_KUBE_KWOK_PORT:-16250}"
 kube_node="${INTEGR8S_KUBE_NODE:-kwok-node-0}"
 # Virtual addresses only: no kube-proxy routes the service range, and KWOK's pod addresses (loopback, so that
 # anything that does try one stays on this machine) are written into pod status, never listened on.
@@ -32,7 +34,7 @@ kube_controllers="${INTEGR8S_KUBE_CONTROLLERS:-garbage-collector-controller,name
 kube_components=(etcd apiserver controller-manager scheduler kwok)
 
 # Set by kube_install from build.sh's output.
-etcd_bin="" kube_bin_dir="" kwok_bin="" kwok_stage_crd="" kube_version="" kwok_version=""
+etcd_bin="" kube_bin_dir="" kwok_bin="" kwok_stage_crd="" kwok_logs_crd="" kube_version="" kwok_version=""
 
 kube_install() {
   local assignments
@@ -70,7 +72,10 @@ kube_credentials() {
   for name in ca sa apiserver admin controller-manager scheduler kwok front-proxy-client; do
     [[ -s "$pki/$name.key" ]] || complete=false
   done
-  $complete && return
+  if $complete; then
+    kube_kubelet_credentials
+    return
+  fi
   command -v openssl >/dev/null 2>&1 || need_apt openssl
   rm -rf "$pki"
   mkdir -p "$pki"
@@ -95,6 +100,20 @@ kube_credentials() {
   # kube-system/extension-apiserver-authentication, which the controller manager's and scheduler's own
   # authentication reads (without it they log an error every few seconds).
   kube_sign "$pki/front-proxy-client" "/CN=front-proxy-client" "$client"
+  kube_kubelet_credentials
+}
+
+# The kubelet API that KWOK serves (container logs): its serving certificate, which the API server checks
+# against the CA, and the API server's client certificate for it. Added to an older run directory's CA too.
+kube_kubelet_credentials() {
+  local pki
+  pki="$(kube_dir pki)"
+  [[ -s "$pki/kwok-serving.key" ]] ||
+    kube_sign "$pki/kwok-serving" "/CN=$kube_node" \
+      "subjectAltName=IP:127.0.0.1,DNS:$kube_node\nextendedKeyUsage=serverAuth\nkeyUsage=critical,digitalSignature"
+  [[ -s "$pki/apiserver-kubelet-client.key" ]] ||
+    kube_sign "$pki/apiserver-kubelet-client" "/CN=kube-apiserver-kubelet-client" \
+      "extendedKeyUsage=clientAuth\nkeyUsage=critical,digitalSignature"
 }
 
 # A kubeconfig with everything embedded, so a test may copy it anywhere.
@@ -206,6 +225,9 @@ kube_start_apiserver() {
     "--proxy-client-cert-file=$pki/front-proxy-client.crt" "--proxy-client-key-file=$pki/front-proxy-client.key" \
     --allow-privileged=true \
     --kubelet-preferred-address-types=InternalIP \
+    "--kubelet-certificate-authority=$pki/ca.crt" \
+    "--kubelet-client-certificate=$pki/apiserver-kubelet-client.crt" \
+    "--kubelet-client-key=$pki/apiserver-kubelet-client.key" \
     --profiling=false
   cp "$dir/pid" "$(kube_dir)/pid"
   wait_ready kube/apiserver kube_apiserver_ready "$dir/apiserver.log"
@@ -220,10 +242,13 @@ kube_bootstrap() {
   dir="$(kube_dir)"
   log="$dir/bootstrap.log"
   {
-    kubectl_admin apply -f "$kwok_stage_crd" &&
-      kubectl_admin wait --for condition=established --timeout="${ready_timeout}s" crd/stages.kwok.x-k8s.io &&
+    kubectl_admin apply -f "$kwok_stage_crd" -f "$kwok_logs_crd" &&
+      kubectl_admin wait --for condition=established --timeout="${ready_timeout}s" crd/stages.kwok.x-k8s.io \
+        crd/logs.kwok.x-k8s.io crd/clusterlogs.kwok.x-k8s.io &&
       kubectl_admin apply -f "$here/kube/stages.yaml" &&
       kube_node_manifest | kubectl_admin apply -f - &&
+      kubectl_admin patch node "$kube_node" --subresource=status --type=merge \
+        -p "{\"status\":{\"daemonEndpoints\":{\"kubeletEndpoint\":{\"Port\":$kube_kwok_port}}}}" &&
       kubectl_admin delete lease "$kube_node" -n kube-node-lease --ignore-not-found
   } >"$log" 2>&1 || {
     show_log "$log"
@@ -232,7 +257,8 @@ kube_bootstrap() {
 }
 
 # A node's status may be set when it is created (a kubelet registers that way), and later applies leave it
-# alone. Its capacity is what the scheduler fits pods into.
+# alone. Its capacity is what the scheduler fits pods into. Its kubelet port (daemonEndpoints) is patched in
+# kube_bootstrap, so that a node kept in etcd from an older start gets it too.
 kube_node_manifest() {
   cat <<EOF
 apiVersion: v1
@@ -307,12 +333,16 @@ kube_start_kwok() {
   mkdir -p "$dir"
   kube_kubeconfig "$dir/kubeconfig" kwok
   # HOME is the component's folder: KWOK also reads ~/.kwok/kwok.yaml when it exists, and must not pick up
-  # a developer's. It opens no port of its own (no --server-address, no --node-port). --node-ip is what the
-  # API server would dial for logs or exec, so it is loopback too (nothing listens there: those fail at once).
+  # a developer's. Its one port is the node's kubelet API on loopback (--node-ip, the address the API server
+  # dials), serving container logs from the files that Logs and ClusterLogs objects name (see the README);
+  # exec, attach and port-forward are not configured, so those fail.
+  cp "$(kube_dir pki)/kwok-serving.crt" "$(kube_dir pki)/kwok-serving.key" "$dir/"
   launch kube/kwok "$dir/kwok.log" env "HOME=$dir" "$kwok_bin" \
     "--kubeconfig=$dir/kubeconfig" \
     "--manage-single-node=$kube_node" \
-    --enable-crds=Stage \
+    --enable-crds=Stage,Logs,ClusterLogs \
+    "--server-address=127.0.0.1:$kube_kwok_port" \
+    "--tls-cert-file=$dir/kwok-serving.crt" "--tls-private-key-file=$dir/kwok-serving.key" \
     --node-ip=127.0.0.1 "--cidr=$kube_pod_cidr" \
     --node-lease-duration-seconds=40
   wait_ready kube/kwok kube_kwok_ready "$dir/kwok.log"
@@ -323,7 +353,7 @@ kube_start_kwok() {
 kube_start() {
   local port component started
   for port in "$kube_port" "$kube_etcd_port" "$kube_etcd_peer_port" "$kube_controller_manager_port" \
-    "$kube_scheduler_port"; do
+    "$kube_scheduler_port" "$kube_kwok_port"; do
     check_port_free kube "$port" || return 1
   done
   command -v curl >/dev/null 2>&1 || need_apt curl
