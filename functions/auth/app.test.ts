@@ -1,6 +1,7 @@
 import type { Hono } from 'hono';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { changeUserAccess, hashSessionToken } from '../../shared/auth/sessions';
+import type { SessionRecord } from '../../shared/domain/user';
 import type { AppEnv } from '../../shared/platform/function';
 import { authHeaders, cookiesFrom, login, registerAndLogin, type TestSession } from '../../test/support/http';
 import { createTestPlatform, type TestPlatform } from '../../test/support/platform';
@@ -268,6 +269,20 @@ describe('GET /api/v1/auth/me', () => {
     const later = new Date(Date.now() + (platform.config.SESSION_TIMEOUT_MINUTES * 60 + 1) * 1000);
     platform.now = () => later;
     expect((await me(session)).status).toBe(401);
+  });
+
+  it('does not accept a stored session that lacks the role sessions carry (made by an older version)', async () => {
+    const session = await registerAndLogin(app);
+    const token = 'an-older-session-token';
+    const now = platform.now();
+    await platform.store.sessions.create({
+      token_hash: hashSessionToken(token),
+      user_id: session.userId,
+      created_at: now.toISOString(),
+      expires_at: new Date(now.getTime() + 60_000).toISOString(),
+    } as SessionRecord);
+    const response = await app.request('/api/v1/auth/me', { headers: { Cookie: `access_token=${token}` } });
+    expect(response.status).toBe(401);
   });
 
   it("stops accepting a deactivated user's session at once", async () => {

@@ -36,7 +36,8 @@ export async function startSession(platform: Platform, user: Principal): Promise
 /** Who a session token signs in; null for an unknown or expired session. */
 export async function principalForSession(platform: Platform, token: string): Promise<Principal | null> {
   const session = await platform.store.sessions.find(hashSessionToken(token), platform.now());
-  if (!session) return null;
+  // A session from before sessions carried the role: signing in again makes a complete one.
+  if (!session?.role) return null;
   return { user_id: session.user_id, username: session.username, role: session.role };
 }
 
