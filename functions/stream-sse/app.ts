@@ -157,6 +157,8 @@ export function createStreamSseApp(platform: Platform) {
       // Live frames were lost to every stream of this channel: the store has them.
       onGap: () => {
         if (!catchingUp) return;
+        // Frames from now on come after the gap: they wait until the store has filled it.
+        pending ??= [];
         catchingUp = catchingUp.then(catchUp).catch((error: unknown) => {
           log.warn('stream could not catch up after a fan-out gap; closing it for the client to resume', {
             executionId,

@@ -34,6 +34,11 @@ export class RedisFanout implements Fanout {
   private readonly prefix: string;
   private readonly logger: Logger;
   private connectedBefore = false;
+  /**
+   * Messages that arrive on a fresh connection before its subscribers have been told of the gap: held
+   * back so every subscriber hears of the gap before anything published after it.
+   */
+  private heldBack: [string, string][] | null = null;
   private closed = false;
 
   /**
@@ -54,7 +59,10 @@ export class RedisFanout implements Fanout {
       client: { autoResubscribe: false },
     });
     this.subscriber.on('ready', () => this.onSubscriberReady());
-    this.subscriber.on('message', (channel: string, message: string) => this.deliver(channel, message));
+    this.subscriber.on('message', (channel: string, message: string) => {
+      if (this.heldBack) this.heldBack.push([channel, message]);
+      else this.deliver(channel, message);
+    });
   }
 
   async publish(channel: string, message: string): Promise<void> {
@@ -165,6 +173,12 @@ export class RedisFanout implements Fanout {
     const channels = [...this.channels.keys()];
     if (channels.length === 0) return;
     const started = Date.now();
+    this.heldBack ??= [];
+    const releaseHeldBack = () => {
+      const held = this.heldBack ?? [];
+      this.heldBack = null;
+      for (const [channel, message] of held) this.deliver(channel, message);
+    };
     const batches: Promise<unknown>[] = [];
     for (let i = 0; i < channels.length; i += RESUBSCRIBE_BATCH) {
       const batch = channels.slice(i, i + RESUBSCRIBE_BATCH).map((channel) => this.prefix + channel);
@@ -177,10 +191,13 @@ export class RedisFanout implements Fanout {
           ms: Date.now() - started,
         });
         for (const channel of channels) this.reportGap(channel);
+        releaseHeldBack();
       },
       // The connection dropped again; the next reconnect tries again.
-      (error: unknown) =>
-        this.logger.error('fan-out re-subscribe failed', { channels: channels.length, error }),
+      (error: unknown) => {
+        this.logger.error('fan-out re-subscribe failed', { channels: channels.length, error });
+        releaseHeldBack();
+      },
     );
   }
 }
