@@ -11,6 +11,8 @@ const REREAD_AFTER = 8;
 const MAX_COLLISIONS = 10_000;
 // Events written by one insert at most.
 const MAX_BATCH = 256;
+// The hint is written at most this often by one process.
+const HINT_INTERVAL_MS = 25;
 
 interface PendingAppend {
   event: DomainEvent;
@@ -94,12 +96,33 @@ export function mongoEventStore(
       seq = collisions % REREAD_AFTER === 0 ? Math.max(seq, await highestTaken()) + 1 : seq + 1;
       seq = Math.max(seq, (await hint()) + 1);
     }
-    // Off the append path and best effort: the hint only ever names a taken position, so a lost or
-    // late write (or two racing upserts, one refused as a duplicate) is harmless.
-    if (lastTaken > 0)
-      void counters
-        .updateOne({ _id: EVENT_SEQ_COUNTER }, { $max: { seq: lastTaken } }, { upsert: true })
-        .catch(() => undefined);
+    advanceHint();
+  }
+
+  // The hint is written off the append path and best effort: it only ever names a taken position, so
+  // a lost or late write (or two racing upserts, one refused as a duplicate) is harmless. An append
+  // after a quiet spell writes it at once, so other processes find the new position; under load one
+  // write per HINT_INTERVAL_MS carries every batch since the last one (each write is an upsert that
+  // costs the server more than the insert it follows).
+  let hintWritten = 0;
+  let hintTimer: NodeJS.Timeout | undefined;
+  let lastHintAt = Number.NEGATIVE_INFINITY;
+  function advanceHint(): void {
+    if (lastTaken <= hintWritten || hintTimer) return;
+    const wait = lastHintAt + HINT_INTERVAL_MS - Date.now();
+    if (wait > 0) {
+      hintTimer = setTimeout(() => {
+        hintTimer = undefined;
+        advanceHint();
+      }, wait);
+      hintTimer.unref();
+      return;
+    }
+    lastHintAt = Date.now();
+    hintWritten = lastTaken;
+    void counters
+      .updateOne({ _id: EVENT_SEQ_COUNTER }, { $max: { seq: lastTaken } }, { upsert: true })
+      .catch(() => undefined);
   }
 
   /** Inserts in order and stops at the first refused document; says how many went in before it. */

@@ -12,6 +12,7 @@ import {
 } from '../contracts';
 import { anExecution, anOutputEvent, aSettingsRevision, aUser } from '../contracts/fixtures';
 import { COLLECTIONS, INDEXES, openMongoStore } from '.';
+import { EVENT_SEQ_COUNTER } from './events';
 
 const url = process.env.INTEGR8S_MONGO_URL;
 if (!url) console.warn('shared/store/mongo: INTEGR8S_MONGO_URL is not set; skipping the MongoDB store tests');
@@ -227,6 +228,28 @@ describe.skipIf(!url)('MongoDB store', () => {
       // Positions are dense: no event can later appear below one a reader has already seen.
       expect(listed.map((entry) => entry.seq)).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
       await Promise.all(stores.map((store) => store.close()));
+    });
+
+    it('keeps the position hint current: at once after a quiet spell, and within moments under load', async () => {
+      const dbName = freshDatabase();
+      const store = await openMongoStore(url!, { dbName });
+      const hint = async () =>
+        (
+          await admin
+            .db(dbName)
+            .collection(COLLECTIONS.counters)
+            .findOne({ _id: EVENT_SEQ_COUNTER as never })
+        )?.seq;
+      const first = await store.events.append(anOutputEvent({ event_id: 'quiet' }));
+      await expect.poll(hint, { timeout: 2_000, interval: 5 }).toBe(first.seq);
+      // A burst of appends one after another: the hint is written less often, but catches up.
+      let last = first;
+      for (let i = 0; i < 20; i++) last = await store.events.append(anOutputEvent({ event_id: `busy-${i}` }));
+      await expect.poll(hint, { timeout: 2_000, interval: 5 }).toBe(last.seq);
+      // Another process starts from the hint.
+      const other = await openMongoStore(url!, { dbName });
+      expect((await other.events.append(anOutputEvent({ event_id: 'other' }))).seq).toBe(last.seq + 1);
+      await Promise.all([store.close(), other.close()]);
     });
   });
 });
