@@ -24,7 +24,7 @@ import type { DomainEvent, EventType } from '../shared/events/schemas';
 import { processedKey } from '../shared/http/cloudevent-sink';
 import { type RunningStack, startStack } from '../shared/platform/stack-runner';
 import { type MongoRepositories, openMongoStore } from '../shared/store/mongo';
-import { waitForIdleStackGroups } from './support/kafka-groups';
+import { takeStackTurn } from './support/kafka-groups';
 import { type ServiceName, serviceRunning, services } from './support/services';
 import { frameData, readSse, type SseFrame } from './support/sse';
 import { pollFor, type StackUser, stackTestEnv, stackUser } from './support/stack-client';
@@ -61,6 +61,7 @@ function retryBudgetMs(functionName: string): number {
 
 describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, Redis)', () => {
   let stack: RunningStack;
+  let releaseTurn: (() => void) | undefined;
   let store: MongoRepositories;
   let redis: Redis;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'integr8scode-faults-'));
@@ -83,7 +84,7 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
       EXECUTION_TIMEOUT_SECONDS: String(EXECUTION_TIMEOUT_SECONDS),
     });
     const mongoUrl = env.MONGO_URL!;
-    await waitForIdleStackGroups(INTEGR8S_KAFKA_BROKERS!);
+    releaseTurn = await takeStackTurn(INTEGR8S_KAFKA_BROKERS!);
     stack = await startStack({
       env,
       port: 0,
@@ -93,13 +94,14 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
     store = await openMongoStore(mongoUrl);
     redis = new Redis(INTEGR8S_REDIS_URL!, { lazyConnect: true, maxRetriesPerRequest: 5 });
     await redis.connect();
-  }, 300_000);
+  }, 900_000); // may wait its turn behind another stack (takeStackTurn)
 
   afterAll(async () => {
     // A scenario that failed half-way must not leave a shared server down.
     for (const service of disrupted)
       if (!(await serviceRunning(service))) await services('start', service).catch(() => undefined);
     await stack?.stop();
+    releaseTurn?.();
     await store?.close();
     redis?.disconnect();
     rmSync(dataDir, { recursive: true, force: true });

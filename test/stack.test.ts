@@ -11,6 +11,7 @@ import type { ExecutionFrame } from '../functions/stream-sse/frames';
 import type { ExecutionResult } from '../shared/domain/execution';
 import { type RunningStack, startStack } from '../shared/platform/stack-runner';
 import { authHeaders, registerAndLogin, type TestSession } from './support/http';
+import { takeStackTurn } from './support/kafka-groups';
 import { frameData, readSse } from './support/sse';
 import { stackTestEnv } from './support/stack-client';
 
@@ -23,12 +24,14 @@ if (!available)
 
 describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () => {
   let stack: RunningStack;
+  let releaseTurn: (() => void) | undefined;
   let session: TestSession;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'integr8scode-stack-'));
   const logs: string[] = [];
 
   beforeAll(async () => {
     const db = `stack_${Date.now().toString(36)}`;
+    releaseTurn = await takeStackTurn(INTEGR8S_KAFKA_BROKERS!);
     stack = await startStack({
       env: stackTestEnv(dataDir, db),
       port: 0,
@@ -36,10 +39,11 @@ describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () =
     });
     const client = { request: (p: string, init?: RequestInit) => fetch(stack.url + p, init) };
     session = await registerAndLogin(client);
-  }, 120_000);
+  }, 720_000); // may wait its turn behind another stack (takeStackTurn)
 
   afterAll(async () => {
     await stack?.stop();
+    releaseTurn?.();
     rmSync(dataDir, { recursive: true, force: true });
     if (logs.some((line) => line.includes('"level":"error"')))
       console.warn(logs.filter((l) => l.includes('error')).join('\n'));

@@ -12,14 +12,15 @@ import { MongoClient } from 'mongodb';
 import type { ExecutionFrame } from '../../functions/stream-sse/frames';
 import { startStack } from '../../shared/platform/stack-runner';
 import { authHeaders, registerAndLogin } from '../../test/support/http';
+import { takeStackTurn } from '../../test/support/kafka-groups';
 import { frameData, readSse } from '../../test/support/sse';
-import { ms, newRun, percentile, services, verdict, waitForIdleStackGroups } from './support';
+import { ms, newRun, percentile, services, verdict } from './support';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 50);
 const WARMUP = 3;
 
 const svc = services();
-await waitForIdleStackGroups(svc.kafkaBrokers);
+const releaseTurn = await takeStackTurn(svc.kafkaBrokers);
 const run = newRun('latency', svc);
 const mongo = new MongoClient(run.env.MONGO_URL!);
 const errors: string[] = [];
@@ -107,6 +108,7 @@ try {
   console.log(`target p50 ≤ 250 ms            ${verdict(p50 <= 250)}`);
 } finally {
   await stack.stop();
+  releaseTurn();
   // After the stack: its functions may still be writing (notifications) until they stop.
   await mongo
     .db(run.database)

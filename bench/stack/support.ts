@@ -170,26 +170,3 @@ export const verdict = (ok: boolean): string => (ok ? 'PASS' : 'FAIL');
 /** A Kafka client for the benchmarks' own checks, without log output. */
 export const benchKafka = (brokers: string): Kafka =>
   new Kafka({ clientId: 'integr8scode-bench', brokers: brokers.split(','), logLevel: logLevel.NOTHING });
-
-/**
- * Stack mode's consumer groups are the manifests' fixed names, so two stacks on one Kafka would split
- * each other's partitions. Waits (bounded) until no other stack has members in them.
- */
-export async function waitForIdleStackGroups(brokers: string, timeoutMs = 120_000): Promise<void> {
-  const admin = benchKafka(brokers).admin();
-  await admin.connect();
-  try {
-    const groups = ['run-pod', 'monitor', 'store-result', 'notify'].map((f) => `integr8scode-${f}`);
-    const deadline = Date.now() + timeoutMs;
-    for (let announced = false; ; announced = true) {
-      const { groups: described } = await admin.describeGroups(groups);
-      const busy = described.filter((g) => g.members.length > 0).map((g) => g.groupId);
-      if (busy.length === 0) return;
-      if (Date.now() > deadline) throw new Error(`another stack is consuming as ${busy.join(', ')}`);
-      if (!announced) console.log(`waiting for another stack to stop (${busy.join(', ')})…`);
-      await new Promise((resolve) => setTimeout(resolve, 2000));
-    }
-  } finally {
-    await admin.disconnect();
-  }
-}

@@ -176,6 +176,8 @@ describe('runner.sh', () => {
     expect(lines).not.toContainEqual(expect.stringContaining('RUNNER_'));
     expect(lines).toContain('HOME=/tmp');
     expect(lines.slice(-2)).toEqual(['7', '99']);
+    // Setting the limits says nothing to the script, whichever shell runs the runner.
+    expect(result.log.stderr.text).toBe('');
   });
 
   it('reports a command that does not exist as the script failing with 127', async () => {

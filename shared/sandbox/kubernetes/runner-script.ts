@@ -140,8 +140,8 @@ started=$(now_ms)
 # The script leads a session of its own where setsid exists, so its whole process group can be killed.
 (
   [ -z "$cpu_seconds" ] || ulimit -t "$cpu_seconds"
-  # RLIMIT_NPROC: -u in bash and busybox, -p in dash.
-  [ -z "$max_processes" ] || ulimit -u "$max_processes" || ulimit -p "$max_processes"
+  # RLIMIT_NPROC: -u in bash and busybox, -p in dash (whose complaint about -u must not reach the script).
+  [ -z "$max_processes" ] || ulimit -u "$max_processes" 2>/dev/null || ulimit -p "$max_processes"
   if command -v setsid >/dev/null; then exec setsid env -i "$@"; fi
   exec env -i "$@"
 ) <"$stdin_file" >"$work/stdout.pipe" 2>"$work/stderr.pipe" &
