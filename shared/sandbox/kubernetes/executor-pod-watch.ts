@@ -3,7 +3,9 @@
  * client's ListWatch re-lists on 410 Gone and re-watches when the server ends a watch), restarted with
  * backoff after any other failure, and every pod handed to the handler again at each resync. Each pod is
  * handled in order, one change at a time; a failed handling is retried with backoff, so a delete event
- * (which no re-list can bring back) is not lost to a brief outage.
+ * (which no re-list can bring back) is not lost to a brief outage. A pod missing from a re-list is handed
+ * over as deleted; a pod created and deleted unseen (during an outage that ended in a re-list) never is, so
+ * each full list is also reported as a whole.
  */
 import { CoreV1Api, type KubeConfig, ListWatch, type V1Pod, Watch } from '@kubernetes/client-node';
 import type { Logger } from '../../log';
@@ -28,6 +30,8 @@ export interface PodWatchOptions {
   resyncMs: number;
   /** Pods handled at once. */
   concurrency?: number;
+  /** Each full list (the first and every re-list), before its changes are handed over; `listNumber` as `listsBegun()` counts. */
+  onListed?(pods: V1Pod[], listNumber: number): void;
 }
 
 export interface PodWatch {
@@ -35,6 +39,8 @@ export interface PodWatch {
   readonly synced: Promise<void>;
   /** Pod changes waiting or being handled. */
   pending(): number;
+  /** Full lists begun so far: a list reported with a higher number began after this was read. */
+  listsBegun(): number;
   /** Resolves once every change seen so far has been handled. */
   idle(): Promise<void>;
   stop(): Promise<void>;
@@ -49,6 +55,7 @@ export function startPodWatch(options: PodWatchOptions): PodWatch {
   const { namespace, labelSelector, log } = options;
   const core = options.kubeConfig.makeApiClient(CoreV1Api);
   let listed = false;
+  let listsBegun = 0;
   let markSynced = () => {};
   const synced = new Promise<void>((resolve) => {
     markSynced = resolve;
@@ -57,8 +64,10 @@ export function startPodWatch(options: PodWatchOptions): PodWatch {
     `/api/v1/namespaces/${namespace}/pods`,
     new Watch(options.kubeConfig),
     async () => {
+      const listNumber = ++listsBegun;
       const list = await core.listNamespacedPod({ namespace, labelSelector });
       listed = true;
+      options.onListed?.(list.items, listNumber);
       return list;
     },
     false,
@@ -66,8 +75,10 @@ export function startPodWatch(options: PodWatchOptions): PodWatch {
   );
   let stopped = false;
   const start = () =>
-    informer.start().then(() => {
-      if (listed) markSynced();
+    informer.start().then(async () => {
+      // The informer opens its watch even if stopped while it listed: close that watch again.
+      if (stopped) await informer.stop();
+      else if (listed) markSynced();
     });
   const timers = new Set<NodeJS.Timeout>();
   const later = (ms: number, run: () => void) => {
@@ -138,6 +149,7 @@ export function startPodWatch(options: PodWatchOptions): PodWatch {
   return {
     synced: start().then(() => synced),
     pending: () => queue.size,
+    listsBegun: () => listsBegun,
     idle: () => queue.idle(),
     async stop() {
       stopped = true;

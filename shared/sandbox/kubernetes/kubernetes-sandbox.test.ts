@@ -29,6 +29,7 @@ import {
   adminKubeConfig,
   createTestNamespace,
   deleteTestNamespace,
+  executorPodManifest,
   kubeSkipReason,
   SIM,
   waitFor,
@@ -182,6 +183,28 @@ describe.skipIf(skip)('Kubernetes sandbox backend', () => {
       reason: 'sandbox_error',
       message: 'the pod was deleted before it finished',
     });
+  });
+
+  it('frees the slot of a pod still there long after its deadline, and leaves the pod to the sweeper', async () => {
+    const executionId = crypto.randomUUID();
+    // Pending for ever, so KWOK never ends it at its deadline.
+    const stuck = executorPodManifest({
+      executionId,
+      namespace,
+      simulate: { [SIM.waitingReason]: 'ImagePullBackOff' },
+    });
+    stuck.spec!.activeDeadlineSeconds = 1;
+    const { uid } = (await core.createNamespacedPod({ namespace, body: stuck })).metadata!;
+    const timing = { retryDelaysMs: [], safetyGraceMs: 100, recheckMs: 100, rechecks: 2 };
+    const run = sandbox({ timing }).follow(executionId);
+    expect(await run.created).toMatchObject({ uid });
+    expect(await run.outcome).toMatchObject({
+      reason: 'sandbox_error',
+      message: 'the pod was still there long after its deadline',
+    });
+    const still = await readPod(run.podName);
+    expect(still.metadata).toMatchObject({ uid });
+    expect(still.metadata!.deletionTimestamp).toBeUndefined();
   });
 
   it('cancel deletes the pod at once', async () => {

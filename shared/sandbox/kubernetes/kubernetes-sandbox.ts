@@ -3,9 +3,10 @@
  * its runner, script and stdin (pod-spec.ts, executor-objects.ts). monitor reports what the pod does;
  * a run here only creates the objects and learns when the pod has ended or is gone (one watch for all
  * runs, pod-end-watch.ts), which is when its `outcome` resolves and run-pod frees the slot. A safety net
- * per run makes sure that happens even if the watch never says so.
+ * per run makes sure that happens even if the watch never says so; deleting a pod that outlived its
+ * deadline is left to monitor's sweeper.
  */
-import { type V1Pod, Watch } from '@kubernetes/client-node';
+import type { V1Pod } from '@kubernetes/client-node';
 import { formatBytes } from '../../config/config';
 import type { Logger } from '../../log';
 import type { RuntimeInfo, SandboxOutcome, SandboxStatus } from '../port';
@@ -43,9 +44,9 @@ interface Timing {
   /** Waits between attempts at an API call that failed transiently. */
   retryDelaysMs: number[];
   callTimeoutMs: number;
-  /** After the pod's deadline, how long its end may go unseen before the run checks itself. */
+  /** After the pod's deadline, how long its end may go unseen before the run looks at the pod itself. */
   safetyGraceMs: number;
-  /** How often that check is tried again while the API server does not answer, and how often at most. */
+  /** How often it looks again while the pod is still there or the API server does not answer, and how often at most. */
   recheckMs: number;
   rechecks: number;
 }
@@ -68,7 +69,7 @@ export function createKubernetesSandbox(options: KubernetesSandboxOptions): PodS
     retryDelaysMs: timing.retryDelaysMs,
     callTimeoutMs: timing.callTimeoutMs,
   };
-  const watch = new PodEndWatch(client.core, new Watch(client.config), options.namespace, options.log);
+  const watch = new PodEndWatch(client.config, options.namespace, options.log);
   watch.start();
   if (options.registry.placeholders.length > 0) {
     options.log.warn('Kubernetes runtimes use placeholder image digests: pods cannot pull them', {
@@ -207,7 +208,7 @@ class ExecutorRun implements PodRun {
     if (this.settled) return;
     this.settled = true;
     if (this.safetyTimer) clearTimeout(this.safetyTimer);
-    this.watch.forget(this.podName);
+    if (this.uid) this.watch.forget(this.uid);
     this.resolveOutcome(outcome);
   }
 
@@ -305,7 +306,7 @@ class ExecutorRun implements PodRun {
   private followPod(uid: string, deadlineSeconds: number): void {
     this.uid = uid;
     this.resolveCreated({ namespace: this.api.namespace, podName: this.podName, uid });
-    void this.watch.waitForEnd(this.podName, uid).then(({ pod: last, deleted }) => {
+    void this.watch.waitForEnd(uid).then(({ pod: last, deleted }) => {
       if (deleted) this.finishGone();
       else if (last) this.finish(endedPodOutcome(last));
       else this.abandon(); // the watch was stopped
@@ -321,7 +322,11 @@ class ExecutorRun implements PodRun {
     );
   }
 
-  /** The watch never reported this pod's end: look at it, and delete it if it outlived its deadline. */
+  /**
+   * The watch never reported this pod's end: look at the pod, and again while it is still there or cannot
+   * be read; after the last look the slot is freed anyway. The sweeper deletes pods that outlive their
+   * deadline; not this.
+   */
   private scheduleSafetyCheck(delayMs: number, attempt: number): void {
     if (this.settled) return;
     this.safetyTimer = setTimeout(() => void this.safetyCheck(attempt), delayMs);
@@ -329,28 +334,22 @@ class ExecutorRun implements PodRun {
   }
 
   private async safetyCheck(attempt: number): Promise<void> {
-    const uid = this.uid!;
+    let problem: string;
     try {
       const pod = await this.api.core.readNamespacedPod({
         name: this.podName,
         namespace: this.api.namespace,
       });
-      if (pod.metadata?.uid !== uid) return this.finishGone();
+      if (pod.metadata?.uid !== this.uid) return this.finishGone();
       if (hasEnded(pod)) return this.finish(endedPodOutcome(pod));
-      await deletePodNow(this.api, this.podName, uid);
-      this.options.log.warn('executor pod outlived its deadline; deleted', { pod: this.podName });
-      this.finish(noRun('sandbox_error', 'the pod was still there long after its deadline and was deleted'));
+      problem = 'the pod was still there long after its deadline';
     } catch (error) {
       if (statusOf(error) === 404) return this.finishGone();
-      if (attempt + 1 >= this.timing.rechecks) {
-        this.options.log.error('lost track of an executor pod', {
-          pod: this.podName,
-          error: describeApiError(error),
-        });
-        return this.finish(noRun('sandbox_error', `lost track of the pod: ${describeApiError(error)}`));
-      }
-      this.scheduleSafetyCheck(this.timing.recheckMs, attempt + 1);
+      problem = `lost track of the pod: ${describeApiError(error)}`;
     }
+    if (attempt < this.timing.rechecks) return this.scheduleSafetyCheck(this.timing.recheckMs, attempt + 1);
+    this.options.log.error('executor pod not seen to end; its slot is freed', { pod: this.podName, problem });
+    this.finish(noRun('sandbox_error', problem));
   }
 
   /**
