@@ -22,11 +22,12 @@ eval "$(bash "$services" env)"
 echo "== tests"
 mkdir -p .cache
 status=0
-npx vitest run --exclude 'test/stack-faults.test.ts' --reporter=default --reporter=json \
+npx vitest run --exclude 'test/*faults.test.ts' --reporter=default --reporter=json \
   --outputFile.json=.cache/vitest-report.json || status=$?
-# The fault suite restarts the shared Kafka and Redis: it runs alone, after everything else.
+# The fault suites restart the shared servers (Kafka, Redis, PostgreSQL, FerretDB, the Kubernetes control
+# plane): they run alone, after everything else.
 echo "== fault tests"
-npx vitest run test/stack-faults.test.ts --reporter=default --reporter=json \
+npx vitest run test/stack-faults.test.ts test/stack-kubernetes-faults.test.ts --reporter=default --reporter=json \
   --outputFile.json=.cache/vitest-faults-report.json || status=$?
 node -e '
   const reports = [".cache/vitest-report.json", ".cache/vitest-faults-report.json"].map((f) => require("./" + f));

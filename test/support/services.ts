@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const SCRIPT = path.resolve(import.meta.dirname, '../../scripts/services/services.sh');
 
-export type ServiceName = 'redis' | 'kafka' | 'postgres' | 'ferretdb';
+export type ServiceName = 'redis' | 'kafka' | 'postgres' | 'ferretdb' | 'kube';
 
 /** Runs `services.sh <command> <service>` and resolves once it is done (a start waits for readiness). */
 export async function services(

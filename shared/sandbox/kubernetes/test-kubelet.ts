@@ -12,6 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import {
+  ApiException,
   CoreV1Api,
   type KubeConfig,
   PatchStrategy,
@@ -138,22 +139,31 @@ export class KubeletStandIn {
     if (child.killed) return; // the pod was deleted: nothing is left to end
 
     const terminationMessage = readFileSync(terminationLog, 'utf8');
-    await this.logs.serve(this.namespace, name, log);
-    await this.core.patchNamespacedPod(
-      {
-        name,
-        namespace: this.namespace,
-        body: {
-          metadata: {
-            annotations: {
-              [SIM.outcome]: exitCode === 0 ? 'Succeeded' : 'Failed',
-              [SIM.exitCode]: String(exitCode),
-              [SIM.terminationMessage]: terminationMessage,
+    // As a kubelet does, it reports the end however long the API server is away.
+    await waitFor(
+      async () => {
+        await this.logs.serve(this.namespace, name, log).catch((error: unknown) => {
+          if (!(error instanceof ApiException && error.code === 409)) throw error; // served before the outage
+        });
+        await this.core.patchNamespacedPod(
+          {
+            name,
+            namespace: this.namespace,
+            body: {
+              metadata: {
+                annotations: {
+                  [SIM.outcome]: exitCode === 0 ? 'Succeeded' : 'Failed',
+                  [SIM.exitCode]: String(exitCode),
+                  [SIM.terminationMessage]: terminationMessage,
+                },
+              },
             },
           },
-        },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        return true;
       },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      { timeoutMs: 120_000, intervalMs: 500, what: `the end of pod ${name} reported` },
     );
     this.runs.push({ podName: name, exitCode, log, terminationMessage });
   }
