@@ -430,6 +430,9 @@ export function configMap() {
   data.CPU_LIMIT = defaults.CPU_LIMIT;
   data.MEMORY_LIMIT = '128Mi';
   data.LOG_LEVEL = 'info';
+  // Requests reach a function through its queue-proxy (loopback), the activator and the ingress (pods):
+  // set the block to your cluster's pod CIDR, so rate limits see the client rather than the ingress.
+  data.TRUSTED_PROXIES = '127.0.0.1,::1,10.0.0.0/8';
   return {
     apiVersion: 'v1',
     kind: 'ConfigMap',

@@ -1,14 +1,15 @@
 /** HTTP surface of the auth function: `/api/v1/auth/{register,login,logout,me}`. */
+import type { BlockList } from 'node:net';
 import type { Context, Hono } from 'hono';
 import { clearSessionCookies, sessionToken, setSessionCookies } from '../../shared/http/auth';
+import { clientAddress, trustedProxies } from '../../shared/http/client-address';
 import { readJson, ValidationFailed } from '../../shared/http/errors';
-import { clientAddress } from '../../shared/http/rate-limit';
 import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import { type ClientInfo, login, logout, me, register } from './handlers';
 
-function clientInfo(c: Context): ClientInfo {
-  const ipAddress = clientAddress(c);
+function clientInfo(c: Context, trusted: BlockList): ClientInfo {
+  const ipAddress = clientAddress(c, trusted);
   const userAgent = c.req.header('User-Agent');
   return {
     ...(ipAddress ? { ipAddress } : {}),
@@ -33,13 +34,14 @@ async function readForm(c: Context): Promise<Record<string, unknown>> {
 
 export function createAuthApp(platform: Platform): Hono<AppEnv> {
   const app = createFunctionApp(platform, 'auth');
+  const trusted = trustedProxies(platform.config.TRUSTED_PROXIES);
 
   app.post('/api/v1/auth/register', async (c) =>
-    c.json(await register(platform, await readJson(c), clientInfo(c))),
+    c.json(await register(platform, await readJson(c), clientInfo(c, trusted))),
   );
 
   app.post('/api/v1/auth/login', async (c) => {
-    const { user, session } = await login(platform, await readForm(c), clientInfo(c));
+    const { user, session } = await login(platform, await readForm(c), clientInfo(c, trusted));
     setSessionCookies(c, platform.config, session);
     c.header('Cache-Control', 'no-store');
     return c.json({
@@ -51,7 +53,7 @@ export function createAuthApp(platform: Platform): Hono<AppEnv> {
   });
 
   app.post('/api/v1/auth/logout', async (c) => {
-    await logout(platform, sessionToken(c), clientInfo(c));
+    await logout(platform, sessionToken(c), clientInfo(c, trusted));
     clearSessionCookies(c, platform.config);
     return c.json({ message: 'Logout successful' });
   });

@@ -74,6 +74,18 @@ describe('loadConfig', () => {
 });
 
 describe('quantities', () => {
+  it('reads the trusted proxies as addresses and CIDR blocks, refusing anything else', () => {
+    expect(loadConfig({}).TRUSTED_PROXIES).toEqual([]);
+    expect(loadConfig({ TRUSTED_PROXIES: ' 127.0.0.1, ::1 ,10.0.0.0/8,fd00::/8' }).TRUSTED_PROXIES).toEqual([
+      '127.0.0.1',
+      '::1',
+      '10.0.0.0/8',
+      'fd00::/8',
+    ]);
+    for (const bad of ['gateway.local', '10.0.0.0/33', '::1/129', '10.0.0.0/8/1', '10.0.0.0/x'])
+      expect(() => loadConfig({ TRUSTED_PROXIES: bad }), bad).toThrow(/TRUSTED_PROXIES/);
+  });
+
   it('converts CPU quantities to millicores and bytes back to Kubernetes notation', () => {
     expect(millicores('500m')).toBe(500);
     expect(millicores('1.5')).toBe(1500);

@@ -2,6 +2,7 @@
  * Configuration from the environment, validated once at start. A bad value stops the process with a
  * message naming the variable, the value and what is expected.
  */
+import { isIP } from 'node:net';
 import * as v from 'valibot';
 
 const int = (min: number, max: number) =>
@@ -40,6 +41,14 @@ const cpu = v.pipe(
   v.regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as 500m or 1'),
 );
 
+/** An IP address, or a CIDR block whose prefix length fits its family. */
+function isAddressOrBlock(entry: string): boolean {
+  const [address = '', prefix, extra] = entry.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32));
+}
+
 const ConfigSchema = v.object({
   PORT: v.optional(int(0, 65535), '8080'),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
@@ -61,6 +70,26 @@ const ConfigSchema = v.object({
   RATE_LIMIT_ENABLED: v.optional(bool, 'true'),
   /** Submissions per minute per user (or per IP when signed out). */
   RATE_LIMIT_EXECUTIONS_PER_MINUTE: v.optional(int(1, 1_000_000), '60'),
+  /**
+   * Comma-separated addresses and CIDR blocks of proxies whose X-Forwarded-For is believed (the stack's
+   * gateway; on Knative the queue-proxy at 127.0.0.1 and the ingress). Empty: the socket's peer is the client.
+   */
+  TRUSTED_PROXIES: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((s) =>
+        s
+          .split(',')
+          .map((entry) => entry.trim())
+          .filter((entry) => entry !== ''),
+      ),
+      v.check(
+        (entries) => entries.every(isAddressOrBlock),
+        'must be IP addresses or CIDR blocks, comma-separated',
+      ),
+    ),
+    '',
+  ),
   MAX_BODY_BYTES: v.optional(bytes, '1Mi'),
   /** `embedded`: SQLite and in-process bus/fan-out. `stack`: MongoDB, Redis and Kafka at the URLs below. */
   PLATFORM: v.optional(v.picklist(['embedded', 'stack'], 'must be embedded or stack'), 'embedded'),

@@ -1,11 +1,11 @@
 /**
  * Fixed-window rate limits in the shared key-value store, so every replica of a function counts
- * together. The caller is the signed-in user, else the socket's peer address.
+ * together. The caller is the signed-in user, else the client's address (see client-address.ts).
  */
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context, MiddlewareHandler } from 'hono';
+import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../platform/function';
 import type { Platform } from '../platform/platform';
+import { clientAddress, trustedProxies } from './client-address';
 
 export interface RateLimitRule {
   /** Names the counter; rules with different names never share one. */
@@ -34,22 +34,13 @@ export async function countRequest(
   return { count, resetAt: (window + 1) * rule.windowMs };
 }
 
-/**
- * The peer address of the connection. X-Forwarded-For is ignored: any client can write it, and no
- * trusted proxy list exists yet. Null without a Node socket (requests made in-process).
- */
-export function clientAddress(c: Context): string | null {
-  const env = c.env as { incoming?: unknown; server?: { incoming?: unknown } } | undefined;
-  if (!env?.incoming && !env?.server?.incoming) return null;
-  return getConnInfo(c).remote.address ?? null;
-}
-
 export function rateLimit(platform: Platform, rule: RateLimitRule): MiddlewareHandler<AppEnv> {
+  const trusted = trustedProxies(platform.config.TRUSTED_PROXIES);
   return async (c, next) => {
     if (!platform.config.RATE_LIMIT_ENABLED) return next();
     const user = c.get('user');
     // Callers without a socket address (in-process requests) share one bucket.
-    const subject = user ? `user:${user.user_id}` : `ip:${clientAddress(c) ?? 'unknown'}`;
+    const subject = user ? `user:${user.user_id}` : `ip:${clientAddress(c, trusted) ?? 'unknown'}`;
     const now = platform.now().getTime();
     const { count, resetAt } = await countRequest(platform, rule, subject, now);
     const headers = {

@@ -3,6 +3,7 @@
  * routes own the path — the same table the embedded server and the Knative routing use. Responses
  * stream through untouched, so SSE passes as it is.
  */
+import { getConnInfo } from '@hono/node-server/conninfo';
 import { Hono } from 'hono';
 import type { Config } from '../config/config';
 import { serveWebApp } from './embedded-server';
@@ -32,6 +33,12 @@ export function createGateway(
     const incoming = new URL(c.req.url);
     const headers = new Headers(c.req.raw.headers);
     for (const name of HOP_BY_HOP) headers.delete(name);
+    // As any proxy does: the functions trust this gateway (TRUSTED_PROXIES) to name the client.
+    const peer = getConnInfo(c).remote.address;
+    if (peer) {
+      const forwarded = headers.get('X-Forwarded-For');
+      headers.set('X-Forwarded-For', forwarded ? `${forwarded}, ${peer}` : peer);
+    }
     try {
       const upstream = await fetch(`${urlFor(target)}${incoming.pathname}${incoming.search}`, {
         method: c.req.method,

@@ -78,6 +78,8 @@ export async function startStack(options: StackOptions): Promise<RunningStack> {
     DATA_DIR: dataDir,
     PLATFORM: 'stack',
     HOST: '127.0.0.1',
+    // The functions hear every request from the gateway on loopback, which names the client.
+    TRUSTED_PROXIES: options.env.TRUSTED_PROXIES ?? '127.0.0.1,::1',
   };
   env.SECRET_KEY = sharedSecret(env, dataDir);
   const config: Config = loadConfig(env);
