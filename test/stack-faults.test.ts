@@ -27,7 +27,7 @@ import { type MongoRepositories, openMongoStore } from '../shared/store/mongo';
 import { takeStackTurn } from './support/kafka-groups';
 import { type ServiceName, serviceRunning, services } from './support/services';
 import { frameData, readSse, type SseFrame } from './support/sse';
-import { pollFor, type StackUser, stackTestEnv, stackUser } from './support/stack-client';
+import { dropStackDatabase, pollFor, type StackUser, stackTestEnv, stackUser } from './support/stack-client';
 
 const { INTEGR8S_MONGO_URL, INTEGR8S_REDIS_URL, INTEGR8S_KAFKA_BROKERS } = process.env;
 const available = Boolean(INTEGR8S_MONGO_URL && INTEGR8S_REDIS_URL && INTEGR8S_KAFKA_BROKERS);
@@ -62,6 +62,7 @@ function retryBudgetMs(functionName: string): number {
 describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, Redis)', () => {
   let stack: RunningStack;
   let releaseTurn: (() => void) | undefined;
+  let env: Record<string, string> | undefined;
   let store: MongoRepositories;
   let redis: Redis;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'integr8scode-faults-'));
@@ -80,7 +81,7 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
   }
 
   beforeAll(async () => {
-    const env = stackTestEnv(dataDir, `faults_${Date.now().toString(36)}`, {
+    env = stackTestEnv(dataDir, `faults_${Date.now().toString(36)}`, {
       EXECUTION_TIMEOUT_SECONDS: String(EXECUTION_TIMEOUT_SECONDS),
     });
     const mongoUrl = env.MONGO_URL!;
@@ -103,6 +104,7 @@ describe.skipIf(!available)('stack mode under faults (real Kafka, MongoDB wire, 
     await stack?.stop();
     releaseTurn?.();
     await store?.close();
+    if (env) await dropStackDatabase(env);
     redis?.disconnect();
     rmSync(dataDir, { recursive: true, force: true });
     if (process.env.FAULTS_LOG) writeFileSync(process.env.FAULTS_LOG, logs.join('\n'));

@@ -13,7 +13,7 @@ import { type RunningStack, startStack } from '../shared/platform/stack-runner';
 import { authHeaders, registerAndLogin, type TestSession } from './support/http';
 import { takeStackTurn } from './support/kafka-groups';
 import { frameData, readSse } from './support/sse';
-import { stackTestEnv } from './support/stack-client';
+import { dropStackDatabase, stackTestEnv } from './support/stack-client';
 
 const { INTEGR8S_MONGO_URL, INTEGR8S_REDIS_URL, INTEGR8S_KAFKA_BROKERS } = process.env;
 const available = Boolean(INTEGR8S_MONGO_URL && INTEGR8S_REDIS_URL && INTEGR8S_KAFKA_BROKERS);
@@ -24,6 +24,7 @@ if (!available)
 
 describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () => {
   let stack: RunningStack;
+  let env: Record<string, string> | undefined;
   let releaseTurn: (() => void) | undefined;
   let session: TestSession;
   const dataDir = mkdtempSync(path.join(tmpdir(), 'integr8scode-stack-'));
@@ -33,7 +34,7 @@ describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () =
     const db = `stack_${Date.now().toString(36)}`;
     releaseTurn = await takeStackTurn(INTEGR8S_KAFKA_BROKERS!);
     stack = await startStack({
-      env: stackTestEnv(dataDir, db),
+      env: (env = stackTestEnv(dataDir, db)),
       port: 0,
       onLog: (name, line) => logs.push(`${name}: ${line}`),
     });
@@ -44,6 +45,7 @@ describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () =
   afterAll(async () => {
     await stack?.stop();
     releaseTurn?.();
+    if (env) await dropStackDatabase(env);
     rmSync(dataDir, { recursive: true, force: true });
     if (logs.some((line) => line.includes('"level":"error"')))
       console.warn(logs.filter((l) => l.includes('error')).join('\n'));

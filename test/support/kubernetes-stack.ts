@@ -17,7 +17,7 @@ import {
 } from '../../shared/sandbox/kubernetes/test-cluster';
 import { KubeletStandIn } from '../../shared/sandbox/kubernetes/test-kubelet';
 import { takeStackTurn } from './kafka-groups';
-import { type StackUser, stackTestEnv, stackUser } from './stack-client';
+import { dropStackDatabase, type StackUser, stackTestEnv, stackUser } from './stack-client';
 
 /** Null when a Kubernetes stack can run here; otherwise why not. */
 export function kubernetesStackSkipReason(): string | null {
@@ -63,26 +63,27 @@ export async function startKubernetesStack(options: { timeoutSeconds: number }):
   const kubelet = new KubeletStandIn(admin, namespace);
   let stack: RunningStack | undefined;
   let releaseTurn: (() => void) | undefined;
+  const env = stackTestEnv(dataDir, `stack_k8s_${Date.now().toString(36)}`, {
+    SANDBOX_BACKEND: 'kubernetes',
+    KUBECONFIG: process.env.INTEGR8S_KUBECONFIG!,
+    KUBERNETES_NAMESPACE: namespace,
+    KUBERNETES_RUNTIMES_FILE: path.join(dataDir, 'runtimes.json'),
+    EXECUTION_TIMEOUT_SECONDS: String(options.timeoutSeconds),
+  });
   const stop = async () => {
     await stack?.stop();
     releaseTurn?.();
+    if (stack) await dropStackDatabase(env);
     await kubelet.stop();
     await deleteTestNamespace(admin, namespace);
     rmSync(dataDir, { recursive: true, force: true });
   };
   try {
     await kubelet.start();
-    const runtimesFile = path.join(dataDir, 'runtimes.json');
-    writeFileSync(runtimesFile, JSON.stringify(LOCAL_RUNTIMES));
+    writeFileSync(env.KUBERNETES_RUNTIMES_FILE!, JSON.stringify(LOCAL_RUNTIMES));
     releaseTurn = await takeStackTurn(process.env.INTEGR8S_KAFKA_BROKERS!);
     stack = await startStack({
-      env: stackTestEnv(dataDir, `stack_k8s_${Date.now().toString(36)}`, {
-        SANDBOX_BACKEND: 'kubernetes',
-        KUBECONFIG: process.env.INTEGR8S_KUBECONFIG!,
-        KUBERNETES_NAMESPACE: namespace,
-        KUBERNETES_RUNTIMES_FILE: runtimesFile,
-        EXECUTION_TIMEOUT_SECONDS: String(options.timeoutSeconds),
-      }),
+      env,
       port: 0,
       onLog: (name, line) => logs.push(`${name}: ${line}`),
     });

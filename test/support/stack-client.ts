@@ -1,5 +1,6 @@
 /** A signed-in user of a running stack, over its gateway: submit, follow and inspect executions. */
 import { setTimeout as sleep } from 'node:timers/promises';
+import { MongoClient } from 'mongodb';
 import type { ExecutionResult } from '../../shared/domain/execution';
 import type { DomainEvent, EventType } from '../../shared/events/schemas';
 import { authHeaders, registerAndLogin, type TestSession } from './http';
@@ -40,6 +41,16 @@ export function stackTestEnv(
     DEMO_ACCOUNT: 'false',
     ...extra,
   };
+}
+
+/** Drops the database a stack under test used (its MONGO_URL), so runs leave nothing behind. */
+export async function dropStackDatabase(env: Record<string, string>): Promise<void> {
+  const client = new MongoClient(env.MONGO_URL!);
+  try {
+    await client.db().dropDatabase();
+  } finally {
+    await client.close();
+  }
 }
 
 async function json<T>(response: Response, what: string): Promise<T> {
