@@ -1,5 +1,6 @@
 /** Every function of the product. The embedded server, the bundler and the manifests read this list. */
 import type { FunctionDefinition } from '../shared/platform/function';
+import { adminUsersFunction } from './admin-users';
 import { authFunction } from './auth';
 import { executionsFunction } from './executions';
 import { monitorFunction } from './monitor';
@@ -19,6 +20,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   notificationsFunction,
   savedScriptsFunction,
   userSettingsFunction,
+  adminUsersFunction,
   streamSseFunction,
   runPodFunction,
   monitorFunction,

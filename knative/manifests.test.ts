@@ -3,10 +3,12 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { FUNCTIONS } from '../functions/registry';
+import { isPublicAddress } from '../shared/http/outbound-guard';
 import { functionForPath } from '../shared/platform/function';
 import { executorLabels } from '../shared/sandbox/kubernetes/contract';
 import {
   DEAD_LETTER_TOPIC,
+  DELIVERIES_FUNCTION,
   DEV_MAX_SCALE,
   EXECUTOR_NAMESPACE,
   LOCAL_GATEWAY,
@@ -244,6 +246,30 @@ describe('manifests', () => {
       KUBERNETES_NAMESPACE: EXECUTOR_NAMESPACE,
       MONITOR_POD_EVENTS: 'apiserversource',
     });
+  });
+
+  it('notify reaches only public addresses on 443 for deliveries, and a PingSource wakes it for due ones', () => {
+    const docs = generated();
+    const ping = named(docs, 'PingSource', 'integr8scode-notify-deliveries');
+    expect(ping.spec.sink.ref.name).toBe(svc(DELIVERIES_FUNCTION));
+    expect(FUNCTIONS.some((fn) => fn.name === DELIVERIES_FUNCTION)).toBe(true);
+
+    const egress = named(docs, 'NetworkPolicy', 'integr8scode-notify-deliveries');
+    expect(egress.spec.podSelector.matchLabels).toEqual({ 'integr8scode.io/function': DELIVERIES_FUNCTION });
+    expect(egress.spec.policyTypes).toEqual(['Egress']);
+    const [rule] = egress.spec.egress;
+    expect(rule.ports).toEqual([{ protocol: 'TCP', port: 443 }]);
+    const blocks = rule.to.map((peer: Manifest['spec']) => peer.ipBlock);
+    expect(blocks.map((block: { cidr: string }) => block.cidr)).toEqual(['0.0.0.0/0', '::/0']);
+    // Every range the guard refuses is excepted, and every excepted network address is one it refuses.
+    const excepted = blocks.flatMap((block: { except: string[] }) => block.except);
+    const privateNetworks = ['10.0.0.0', '127.0.0.0', '169.254.0.0', '172.16.0.0', '192.168.0.0', 'fc00::'];
+    for (const network of privateNetworks)
+      expect(
+        excepted.some((cidr: string) => cidr.startsWith(`${network}/`)),
+        network,
+      ).toBe(true);
+    for (const cidr of excepted) expect(isPublicAddress(cidr.split('/')[0]!), cidr).toBe(false);
   });
 
   it('the API route sends each /api/v1 prefix to the function the registry routes it to', () => {

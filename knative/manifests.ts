@@ -12,6 +12,7 @@ import { FUNCTIONS } from '../functions/registry';
 import { DEFAULT_DELIVERY } from '../shared/bus/port';
 import { loadConfig } from '../shared/config/config';
 import { EVENT_TYPES } from '../shared/events/schemas';
+import { NON_PUBLIC_V4, NON_PUBLIC_V6 } from '../shared/http/outbound-guard';
 import type { FunctionDefinition } from '../shared/platform/function';
 import {
   COMPONENT_LABEL,
@@ -115,6 +116,23 @@ export const BACKENDS: readonly Backend[] = [
 ];
 /** The API server's address is the cluster's own; functions with RBAC may reach these ports anywhere. */
 const KUBERNETES_API_PORTS = [tcp(443), tcp(6443)];
+/** The function that sends webhook and Slack deliveries to users' endpoints on the internet. */
+export const DELIVERIES_FUNCTION = 'notify';
+/**
+ * Where deliveries may go: public addresses on 443 only, every private, loopback, link-local and
+ * reserved range excepted (the ranges notify's own guard refuses), so the address check holds even if
+ * the code were bypassed. An operator who allow-lists an internal receiver (NOTIFY_ALLOWED_HOSTS) adds
+ * an egress rule for it.
+ */
+const cidrs = (ranges: readonly [string, number][]) =>
+  ranges.map(([network, prefix]) => `${network}/${prefix}`);
+export const DELIVERY_EGRESS = {
+  to: [
+    { ipBlock: { cidr: '0.0.0.0/0', except: cidrs(NON_PUBLIC_V4) } },
+    { ipBlock: { cidr: '::/0', except: cidrs(NON_PUBLIC_V6) } },
+  ],
+  ports: [tcp(443)],
+};
 
 export const serviceName = (fn: Pick<FunctionDefinition, 'name'>) => `integr8scode-${fn.name}`;
 const isoSeconds = (ms: number) => `PT${ms / 1000}S`;
@@ -281,6 +299,11 @@ export function networkPolicies() {
         ports: backend.ports,
       })),
     }),
+    policy('integr8scode-notify-deliveries', NAMESPACE, {
+      podSelector: { matchLabels: { [FUNCTION_LABEL]: DELIVERIES_FUNCTION } },
+      policyTypes: ['Egress'],
+      egress: [DELIVERY_EGRESS],
+    }),
     policy('integr8scode-kubernetes-api', NAMESPACE, {
       podSelector: {
         matchExpressions: [{ key: FUNCTION_LABEL, operator: 'In', values: Object.keys(EXECUTOR_RBAC) }],
@@ -334,6 +357,30 @@ export const podResyncSource = () => ({
         apiVersion: 'serving.knative.dev/v1',
         kind: 'Service',
         name: serviceName({ name: POD_EVENTS_FUNCTION }),
+      },
+    },
+  },
+});
+
+/**
+ * A nudge to notify every five minutes: it sends the webhook and Slack deliveries that fell due (a
+ * retry's backoff, the end of quiet hours, the throttle) while it was scaled to zero. While a pod runs,
+ * its own timer sends them on time; the ping only bounds how late one can be after a scale-down.
+ */
+export const DELIVERY_SCHEDULE = '*/5 * * * *';
+export const deliveryPingSource = () => ({
+  apiVersion: 'sources.knative.dev/v1',
+  kind: 'PingSource',
+  metadata: { name: 'integr8scode-notify-deliveries', namespace: NAMESPACE, labels: PART_OF },
+  spec: {
+    schedule: DELIVERY_SCHEDULE,
+    contentType: 'application/json',
+    data: '{"deliveries":"due"}',
+    sink: {
+      ref: {
+        apiVersion: 'serving.knative.dev/v1',
+        kind: 'Service',
+        name: serviceName({ name: DELIVERIES_FUNCTION }),
       },
     },
   },
@@ -487,6 +534,7 @@ export function manifests(): Record<string, unknown[]> {
     'knative/base/network-policies.yaml': networkPolicies(),
     'knative/base/kafka-sources.yaml': [...triggered.map(kafkaSource), deadLetterSink()],
     'knative/base/pod-events.yaml': [podEventSource(), podResyncSource()],
+    'knative/base/deliveries.yaml': [deliveryPingSource()],
     'knative/base/routes.yaml': [apiRoute(FUNCTIONS), localGatewayGrant()],
   };
   return {

@@ -31,10 +31,10 @@ describe.skipIf(!available)('stack mode (real Kafka, MongoDB wire, Redis)', () =
   const logs: string[] = [];
 
   beforeAll(async () => {
-    const db = `stack_${Date.now().toString(36)}`;
+    env = stackTestEnv(dataDir, `stack_${Date.now().toString(36)}`);
     releaseTurn = await takeStackTurn(INTEGR8S_KAFKA_BROKERS!);
     stack = await startStack({
-      env: (env = stackTestEnv(dataDir, db)),
+      env,
       port: 0,
       onLog: (name, line) => logs.push(`${name}: ${line}`),
     });

@@ -225,6 +225,13 @@ describe('POST /api/v1/auth/login', () => {
     expect(right.headers.getSetCookie()).toEqual([]);
   });
 
+  it('counts failures against the username whatever its letter case', async () => {
+    expect((await login(app, 'ada', 'wrong 1')).status).toBe(401);
+    expect((await login(app, 'ADA', 'wrong 2')).status).toBe(401);
+    expect((await login(app, 'Ada', 'wrong 3')).status).toBe(423);
+    expect((await login(app, 'aDa', 'correct horse')).status).toBe(423);
+  });
+
   it('locks unknown usernames the same way', async () => {
     for (let i = 0; i < 2; i++) expect((await login(app, 'ghost', 'pw')).status).toBe(401);
     expect((await login(app, 'ghost', 'pw')).status).toBe(423);

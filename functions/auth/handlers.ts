@@ -2,8 +2,8 @@
  * Accounts and sessions: register, log in, log out, who am I. Pure of HTTP so tests can call them
  * directly; `app.ts` turns their results into responses and cookies.
  */
-import { randomUUID } from 'node:crypto';
 import * as v from 'valibot';
+import { EmailSchema, passwordSchema, UsernameSchema } from '../../shared/auth/account-fields';
 import {
   accountLocked,
   clearLoginFailures,
@@ -18,7 +18,13 @@ import {
   verifyPassword,
 } from '../../shared/auth/passwords';
 import { endSession, type IssuedSession, startSession } from '../../shared/auth/sessions';
-import { type Principal, toUserResponse, type UserRecord, type UserResponse } from '../../shared/domain/user';
+import {
+  newUserRecord,
+  type Principal,
+  toUserResponse,
+  type UserRecord,
+  type UserResponse,
+} from '../../shared/domain/user';
 import type { EventOf } from '../../shared/events/schemas';
 import { HttpError, unauthorized, validate } from '../../shared/http/errors';
 import type { Platform } from '../../shared/platform/platform';
@@ -30,27 +36,11 @@ export interface ClientInfo {
   userAgent?: string;
 }
 
-export const USERNAME_PATTERN = /^[A-Za-z0-9_.-]+$/;
-
 const registrationSchema = (minPasswordLength: number) =>
   v.object({
-    username: v.pipe(
-      v.string('username must be a string'),
-      v.minLength(3, 'username must be 3 to 50 characters'),
-      v.maxLength(50, 'username must be 3 to 50 characters'),
-      v.regex(USERNAME_PATTERN, 'username may contain only letters, digits, "_", "." and "-"'),
-    ),
-    email: v.pipe(
-      v.string('email must be a string'),
-      v.trim(),
-      v.maxLength(254, 'email is too long'),
-      v.email('email must be a valid email address'),
-    ),
-    password: v.pipe(
-      v.string('password must be a string'),
-      v.minLength(minPasswordLength, `password must be at least ${minPasswordLength} characters`),
-      v.maxLength(MAX_PASSWORD_LENGTH, `password must be at most ${MAX_PASSWORD_LENGTH} characters`),
-    ),
+    username: UsernameSchema,
+    email: EmailSchema,
+    password: passwordSchema(minPasswordLength),
   });
 
 const LoginFormSchema = v.object({
@@ -99,18 +89,16 @@ export async function register(
   client: ClientInfo = {},
 ): Promise<UserResponse> {
   const input = validate(registrationSchema(platform.config.PASSWORD_MIN_LENGTH), body, 'body');
-  const now = platform.now().toISOString();
-  const user: UserRecord = {
-    user_id: randomUUID(),
-    username: input.username,
-    email: input.email,
-    role: 'user',
-    is_active: true,
-    is_superuser: false,
-    password_hash: await hashPassword(input.password),
-    created_at: now,
-    updated_at: now,
-  };
+  const user = newUserRecord(
+    {
+      username: input.username,
+      email: input.email,
+      role: 'user',
+      is_active: true,
+      password_hash: await hashPassword(input.password),
+    },
+    platform.now().toISOString(),
+  );
   try {
     await platform.store.users.create(user);
   } catch (error) {

@@ -12,7 +12,8 @@ import {
   toExecutionResult,
 } from '../../shared/domain/execution';
 import type { Principal } from '../../shared/domain/user';
-import { EVENT_TYPES, type EventOf } from '../../shared/events/schemas';
+import { EVENT_TYPES } from '../../shared/events/schemas';
+import { requestCancellation } from '../../shared/executions/cancellation';
 import { EXAMPLE_SCRIPTS } from '../../shared/executions/examples';
 import { submitExecution } from '../../shared/executions/submission';
 import { canAccess, currentUser, requireAdmin } from '../../shared/http/auth';
@@ -61,21 +62,6 @@ export function createExecutionsApp(platform: Platform) {
     return { user, execution };
   }
 
-  async function requestCancel(execution: ExecutionRecord, user: Principal, reason: string) {
-    const event = platform.events.create<EventOf<'execution_cancelled'>>(
-      {
-        event_type: 'execution_cancelled',
-        execution_id: execution.execution_id,
-        cancelled_by: user.user_id,
-        reason,
-        force_terminated: execution.status !== 'queued',
-      },
-      { userId: execution.user_id },
-    );
-    await platform.events.publish(event);
-    return event;
-  }
-
   app.get('/api/v1/executions/:execution_id/result', async (c) => {
     const { execution } = await accessible(c);
     return c.json(toExecutionResult(execution));
@@ -95,7 +81,7 @@ export function createExecutionsApp(platform: Platform) {
     }
     if (isTerminal(execution.status))
       throw badRequest(`Cannot cancel an execution in status ${execution.status}`);
-    const event = await requestCancel(execution, user, reason);
+    const event = await requestCancellation(platform, execution, user.user_id, reason);
     return c.json({
       execution_id: execution.execution_id,
       status: 'cancellation_requested',
@@ -143,7 +129,7 @@ export function createExecutionsApp(platform: Platform) {
     if (!execution) throw notFound('Execution not found');
     // Stop the sandbox before the record goes, so nothing keeps running for a deleted execution.
     if (!isTerminal(execution.status))
-      await requestCancel(execution, admin, 'Execution deleted by an administrator');
+      await requestCancellation(platform, execution, admin.user_id, 'Execution deleted by an administrator');
     await store.executions.delete(id);
     return c.json({ message: 'Execution deleted successfully', execution_id: id });
   });

@@ -1,6 +1,7 @@
 /**
- * notifications: a user's in-app inbox — list, unread count, mark read, delete. Everyone, admins included,
- * sees and changes only their own notifications; anyone else's id answers 404 as if it did not exist.
+ * notifications: a user's in-app inbox — list, unread count, mark read, delete — and their channel
+ * subscriptions and delivery log (subscriptions.ts). Everyone, admins included, sees and changes only
+ * their own notifications; anyone else's id answers 404 as if it did not exist.
  */
 import type { Context } from 'hono';
 import * as v from 'valibot';
@@ -10,18 +11,17 @@ import { notFound, validate } from '../../shared/http/errors';
 import { queryInt, UuidSchema } from '../../shared/http/params';
 import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
+import { TagQuery } from './requests';
+import { registerSubscriptionRoutes } from './subscriptions';
 
 export const BASE = '/api/v1/notifications';
 /** Inbox contents are per user and change with every event: never served from a shared or stale cache. */
 const PRIVATE_NO_CACHE = { 'Cache-Control': 'private, no-cache' };
 
-const Tag = v.pipe(v.string(), v.minLength(1, 'must not be empty'), v.maxLength(200));
-const TagList = v.optional(v.pipe(v.array(Tag), v.maxLength(50, 'at most 50 tags')), []);
-
 const ListQuery = v.object({
   status: v.optional(v.picklist(NOTIFICATION_STATUSES, `must be one of ${NOTIFICATION_STATUSES.join(', ')}`)),
-  include_tags: TagList,
-  exclude_tags: TagList,
+  include_tags: TagQuery,
+  exclude_tags: TagQuery,
   tag_prefix: v.optional(v.pipe(v.string(), v.maxLength(200))),
   limit: queryInt(1, 100, 50),
   offset: queryInt(0, Number.MAX_SAFE_INTEGER, 0),
@@ -41,6 +41,7 @@ const notificationNotFound = (id: string) => notFound(`Notification ${id} not fo
 export function createNotificationsApp(platform: Platform) {
   const app = createFunctionApp(platform, 'notifications', { publishes: false });
   const repository = platform.store.notifications;
+  registerSubscriptionRoutes(app, platform, BASE);
 
   app.get(BASE, async (c) => {
     const user = currentUser(c);

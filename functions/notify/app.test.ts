@@ -2,13 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { ExecutionRecord } from '../../shared/domain/execution';
 import { toNotificationResponse } from '../../shared/domain/notification';
+import type { Preferences } from '../../shared/domain/user-settings';
+import { DEFAULT_PREFERENCES } from '../../shared/domain/user-settings';
 import { toBinaryRequest } from '../../shared/events/cloudevents';
 import type { EventPublisher } from '../../shared/events/publisher';
 import type { EventOf } from '../../shared/events/schemas';
 import { userChannel } from '../../shared/fanout/port';
+import type { OutboundRequest } from '../../shared/http/outbound';
 import type { Platform } from '../../shared/platform/platform';
-import { anExecution } from '../../shared/store/contracts/fixtures';
+import { anExecution, aSettingsRevision } from '../../shared/store/contracts/fixtures';
+import { aSubscription } from '../../shared/store/contracts/notification-subscriptions.contract';
 import { createTestPlatform } from '../../test/support/platform';
+import { createNotifyApp, PING_EVENT_TYPE } from './app';
+import { DeliveryRunner, deliveryContext, deliveryIdFor } from './deliveries';
 import { notifyFunction } from './index';
 
 type TestPlatform = Awaited<ReturnType<typeof createTestPlatform>>;
@@ -307,5 +313,189 @@ describe('notify function', () => {
         pushes.map((p) => (p as { notification: { notification_id: string } }).notification.notification_id),
       ),
     ).toEqual(new Set([notifications[0]!.notification_id]));
+  });
+});
+
+describe('notify: preferences, subscriptions and deliveries', () => {
+  let requests: OutboundRequest[];
+  let app: ReturnType<typeof createNotifyApp>;
+  let runner: DeliveryRunner;
+
+  beforeEach(() => {
+    requests = [];
+    // The runner sends to a fake endpoint that accepts everything, and only when a test asks it to.
+    runner = new DeliveryRunner(
+      deliveryContext(platform, {
+        send: async (request) => {
+          requests.push(request);
+          return {
+            status: 200,
+            error: null,
+            refused: false,
+            permanent: false,
+            retryAfterMs: null,
+            durationMs: 1,
+          };
+        },
+      }),
+    );
+    app = createNotifyApp(platform, { runner: null });
+  });
+
+  const send = (event: Parameters<typeof toBinaryRequest>[0]) => app.fetch(toBinaryRequest(event, SINK_URL));
+
+  async function prefer(notifications: Partial<Preferences['notifications']>): Promise<void> {
+    await platform.store.userSettings.save(
+      aSettingsRevision(1, {
+        user_id: owner,
+        settings: { notifications: { ...DEFAULT_PREFERENCES.notifications, ...notifications } },
+      }),
+    );
+  }
+
+  async function subscribe(channel: 'in_app' | 'webhook', patch: Parameters<typeof aSubscription>[1] = {}) {
+    await platform.store.notificationSubscriptions.put(
+      aSubscription(channel, {
+        user_id: owner,
+        severities: [],
+        include_tags: [],
+        exclude_tags: [],
+        quiet_hours_enabled: false,
+        ...patch,
+      }),
+    );
+  }
+
+  const failed = (executionId: string) =>
+    platform.events.create<EventOf<'execution_failed'>>({
+      event_type: 'execution_failed',
+      execution_id: executionId,
+      exit_code: 1,
+      error_type: 'script_error',
+      error_message: 'boom',
+      ...outputFields,
+    });
+
+  const deliveriesOf = async (userId: string) =>
+    (await platform.store.notificationDeliveries.listForUser(userId, {}, { limit: 100, offset: 0 })).items;
+
+  it('honours the settings toggles: no notification at all for a kind of event turned off', async () => {
+    await prefer({ execution_completed: false, channels: ['in_app', 'webhook'] });
+    await subscribe('webhook');
+    const quiet = await createExecution(owner);
+    expect((await send(completed(quiet.execution_id))).ok).toBe(true);
+    expect(await notificationsOf(owner)).toEqual([]);
+    expect(await deliveriesOf(owner)).toEqual([]);
+
+    const loud = await createExecution(owner);
+    expect((await send(failed(loud.execution_id))).ok).toBe(true);
+    expect((await notificationsOf(owner)).map((n) => n.subject)).toEqual(['Execution failed']);
+    expect(await deliveriesOf(owner)).toHaveLength(1);
+  });
+
+  it('stores a pending delivery for an enabled webhook once per event, and announces its channels', async () => {
+    await prefer({ channels: ['in_app', 'webhook'] });
+    await subscribe('webhook');
+    const execution = await createExecution(owner);
+    const event = failed(execution.execution_id);
+    for (let i = 0; i < 3; i++) expect((await send(event)).ok).toBe(true);
+
+    const [notification] = await notificationsOf(owner);
+    const deliveries = await deliveriesOf(owner);
+    expect(deliveries).toEqual([
+      expect.objectContaining({
+        delivery_id: deliveryIdFor(notification!.notification_id, 'webhook'),
+        notification_id: notification!.notification_id,
+        channel: 'webhook',
+        status: 'pending',
+        attempts: 0,
+        message: expect.objectContaining({ subject: 'Execution failed', severity: 'high' }),
+      }),
+    ]);
+    const [announcement] = await announcementsFor(notification!.notification_id);
+    expect(announcement).toMatchObject({ channels: ['in_app', 'webhook'] });
+
+    // The runner sends it.
+    expect(await runner.kick()).toEqual({ delivered: 1 });
+    expect(requests.map((r) => JSON.parse(r.body).notification_id)).toEqual([notification!.notification_id]);
+  });
+
+  it('sends to a webhook without an in-app copy when in-app is not among the channels', async () => {
+    await prefer({ channels: ['webhook'] });
+    await subscribe('webhook');
+    const execution = await createExecution(owner);
+    const pushes = await collectPushes(owner);
+    expect((await send(completed(execution.execution_id))).ok).toBe(true);
+    expect(await notificationsOf(owner)).toEqual([]);
+    expect(pushes).toEqual([]);
+    const [delivery] = await deliveriesOf(owner);
+    expect(delivery).toMatchObject({ channel: 'webhook', status: 'pending' });
+    expect(await announcementsFor(delivery!.notification_id)).toEqual([
+      expect.objectContaining({ channels: ['webhook'] }),
+    ]);
+  });
+
+  it('makes no delivery for a webhook the settings do not allow, or whose filters keep the notification out', async () => {
+    await subscribe('webhook');
+    const notAllowed = await createExecution(owner);
+    expect((await send(failed(notAllowed.execution_id))).ok).toBe(true);
+    expect(await deliveriesOf(owner)).toEqual([]);
+
+    await prefer({ channels: ['in_app', 'webhook'] });
+    await subscribe('webhook', { severities: ['urgent'] });
+    const filtered = await createExecution(owner);
+    expect((await send(failed(filtered.execution_id))).ok).toBe(true);
+    await subscribe('webhook', { exclude_tags: ['failed'] });
+    const excluded = await createExecution(owner);
+    expect((await send(failed(excluded.execution_id))).ok).toBe(true);
+    expect(await deliveriesOf(owner)).toEqual([]);
+    expect(await notificationsOf(owner)).toHaveLength(3);
+  });
+
+  it('applies in-app filters to the inbox, and in-app quiet hours to the live push only', async () => {
+    await subscribe('in_app', { severities: ['high'] });
+    const medium = await createExecution(owner);
+    expect((await send(completed(medium.execution_id))).ok).toBe(true);
+    expect(await notificationsOf(owner)).toEqual([]);
+
+    await subscribe('in_app', {
+      quiet_hours_enabled: true,
+      quiet_hours_start: '00:00',
+      quiet_hours_end: '23:59',
+      timezone: 'UTC',
+    });
+    const pushes = await collectPushes(owner);
+    const atNight = await createExecution(owner);
+    expect((await send(completed(atNight.execution_id))).ok).toBe(true);
+    const stored = await notificationsOf(owner);
+    // 23:59 to 00:00 is the only minute of the day outside these quiet hours.
+    const minuteOfDay = platform.now().getUTCHours() * 60 + platform.now().getUTCMinutes();
+    expect(stored).toHaveLength(1);
+    expect(pushes).toHaveLength(minuteOfDay === 23 * 60 + 59 ? 1 : 0);
+  });
+
+  it("sends the due deliveries when Knative's PingSource calls", async () => {
+    await prefer({ channels: ['in_app', 'webhook'] });
+    await subscribe('webhook');
+    const withRunner = createNotifyApp(platform, { runner });
+    const execution = await createExecution(owner);
+    // Stored by an app without a runner: nothing is sent until the ping.
+    expect((await send(failed(execution.execution_id))).ok).toBe(true);
+    expect(requests).toEqual([]);
+    const ping = new Request(SINK_URL, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'ce-specversion': '1.0',
+        'ce-id': randomUUID(),
+        'ce-type': PING_EVENT_TYPE,
+        'ce-source': '/apis/v1/namespaces/integr8scode/pingsources/integr8scode-notify-deliveries',
+      },
+      body: '{"deliveries":"due"}',
+    });
+    const response = await withRunner.fetch(ping);
+    expect(response.status).toBe(200);
+    expect(requests).toHaveLength(1);
+    expect((await deliveriesOf(owner))[0]).toMatchObject({ status: 'delivered', attempts: 1 });
   });
 });

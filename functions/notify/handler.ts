@@ -1,18 +1,26 @@
 /**
- * In-app notifications for finished executions. `notificationFor` decides what the user reads;
- * `notifyExecutionOwner` stores it once per source event and pushes it to the user's open streams.
+ * Notifications for finished executions. `notificationFor` decides what the user reads; `audienceOf`
+ * which channels carry it, from the user's settings and subscriptions; `notifyExecutionOwner` stores
+ * the in-app notification once per source event, pushes it to the user's open streams and stores a
+ * delivery for each webhook or Slack subscription it goes to (deliveries.ts sends them).
  */
 import { v5 as uuidV5 } from 'uuid';
 import type { ExecutionErrorType, ExecutionRecord } from '../../shared/domain/execution';
 import {
+  type NotificationChannel,
   type NotificationRecord,
   type NotificationResponse,
   toNotificationResponse,
 } from '../../shared/domain/notification';
+import { EXTERNAL_CHANNELS, type ExternalChannel } from '../../shared/domain/notification-delivery';
+import { defaultSubscription, passesFilters, targetOf } from '../../shared/domain/notification-subscription';
+import { quietHoursEnd } from '../../shared/domain/quiet-hours';
+import { DEFAULT_PREFERENCES, type NotificationPreferences } from '../../shared/domain/user-settings';
 import type { EventOf } from '../../shared/events/schemas';
 import { userChannel } from '../../shared/fanout/port';
 import { PermanentEventError, type SinkContext } from '../../shared/http/cloudevent-sink';
 import type { Platform } from '../../shared/platform/platform';
+import { newDelivery } from './deliveries';
 
 export type TerminalEvent = EventOf<
   'execution_completed' | 'execution_failed' | 'execution_timeout' | 'execution_cancelled'
@@ -143,34 +151,100 @@ export function inAppNotification(
   };
 }
 
+/** The settings toggle that decides whether this kind of event notifies at all. */
+const TOGGLES: Record<TerminalEvent['event_type'], keyof Omit<NotificationPreferences, 'channels'>> = {
+  execution_completed: 'execution_completed',
+  // "A run fails or times out"; a cancelled run did not complete either.
+  execution_failed: 'execution_failed',
+  execution_timeout: 'execution_failed',
+  execution_cancelled: 'execution_failed',
+};
+
+/** Who hears of a notification: in-app (and whether live now), and which external channels. */
+export interface Audience {
+  inApp: { push: boolean } | null;
+  external: ExternalChannel[];
+}
+
 /**
- * Stores the owner's notification, pushes it to their open streams and announces it. Every step is
- * safe to repeat, so a failure anywhere is answered by redelivery rather than by a lost notification.
- * A redelivery that finds the notification already deleted by its user does nothing.
+ * The channels a notification goes out on. The user's settings decide whether the kind of event
+ * notifies and which channels may be used; each channel's subscription must be enabled, have a target
+ * (webhook, Slack) and let the notification through its severity and tag filters. In-app quiet hours
+ * keep the live push quiet; the notification still waits in the inbox.
+ */
+export async function audienceOf(
+  platform: Platform,
+  userId: string,
+  eventType: TerminalEvent['event_type'],
+  content: NotificationContent,
+): Promise<Audience> {
+  const [settings, subscriptions] = await Promise.all([
+    platform.store.userSettings.get(userId),
+    platform.store.notificationSubscriptions.list(userId),
+  ]);
+  const preferences = (settings ?? DEFAULT_PREFERENCES).notifications;
+  if (!preferences[TOGGLES[eventType]]) return { inApp: null, external: [] };
+  const now = platform.now();
+  const subscriptionOf = (channel: NotificationChannel) =>
+    subscriptions.find((s) => s.channel === channel) ??
+    defaultSubscription(userId, channel, settings?.timezone ?? 'UTC', now.toISOString());
+  const carries = (channel: NotificationChannel) => {
+    const subscription = subscriptionOf(channel);
+    return (
+      preferences.channels.includes(channel) &&
+      subscription.enabled &&
+      (channel === 'in_app' || targetOf(subscription) !== null) &&
+      passesFilters(subscription, content)
+    );
+  };
+  return {
+    inApp: carries('in_app') ? { push: quietHoursEnd(now, subscriptionOf('in_app')) === null } : null,
+    external: EXTERNAL_CHANNELS.filter(carries),
+  };
+}
+
+export interface NotifyHooks {
+  /** Called when deliveries were stored, so they go out now instead of at the next poll. */
+  onDeliveries?: () => void;
+}
+
+/**
+ * Stores a delivery per external channel, stores the owner's in-app notification, pushes it to their
+ * open streams and announces it. Every step is safe to repeat, so a failure anywhere is answered by
+ * redelivery rather than by a lost notification. A redelivery that finds the in-app notification already
+ * deleted by its user does nothing more.
  */
 export async function notifyExecutionOwner(
   platform: Platform,
   event: TerminalEvent,
   context: SinkContext = {},
+  hooks: NotifyHooks = {},
 ): Promise<void> {
   const execution = await platform.store.executions.get(event.execution_id);
   // Executions are stored before their first event is published, so a missing one will not appear later.
   if (!execution) throw new PermanentEventError(`execution ${event.execution_id} does not exist`);
-  const draft = inAppNotification(
-    notificationFor(event, execution),
-    execution.user_id,
-    event.event_id,
-    platform.now(),
-  );
-  const created = await platform.store.notifications.create(draft);
-  const notification = created ? draft : await platform.store.notifications.get(draft.notification_id);
-  if (!notification) return;
+  const content = notificationFor(event, execution);
+  const draft = inAppNotification(content, execution.user_id, event.event_id, platform.now());
+  const audience = await audienceOf(platform, execution.user_id, event.event_type, content);
+  if (!audience.inApp && audience.external.length === 0) return;
 
-  const message: NotificationMessage = {
-    type: 'notification',
-    notification: toNotificationResponse(notification),
-  };
-  await platform.fanout.publish(userChannel(notification.user_id), JSON.stringify(message));
+  for (const channel of audience.external)
+    await platform.store.notificationDeliveries.create(newDelivery(draft, channel, platform.now()));
+  if (audience.external.length > 0) hooks.onDeliveries?.();
+
+  let notification: NotificationRecord | null = draft;
+  if (audience.inApp) {
+    const created = await platform.store.notifications.create(draft);
+    notification = created ? draft : await platform.store.notifications.get(draft.notification_id);
+    if (!notification) return;
+    if (audience.inApp.push) {
+      const message: NotificationMessage = {
+        type: 'notification',
+        notification: toNotificationResponse(notification),
+      };
+      await platform.fanout.publish(userChannel(notification.user_id), JSON.stringify(message));
+    }
+  }
 
   const announcement = platform.events.create<EventOf<'notification_created'>>(
     {
@@ -182,7 +256,7 @@ export async function notifyExecutionOwner(
       body: notification.body,
       severity: notification.severity,
       tags: notification.tags,
-      channels: [notification.channel],
+      channels: [...(audience.inApp ? [notification.channel] : []), ...audience.external],
     },
     {
       userId: notification.user_id,

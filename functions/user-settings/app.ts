@@ -3,7 +3,6 @@
  * custom settings — with the history of every change (old and new values) and restore to a moment.
  * Everyone reads and changes only their own.
  */
-import type { Context } from 'hono';
 import * as v from 'valibot';
 import type { Principal } from '../../shared/domain/user';
 import {
@@ -15,8 +14,8 @@ import {
   type UserSettingsRecord,
 } from '../../shared/domain/user-settings';
 import { currentUser } from '../../shared/http/auth';
-import { conflict, readJson, ValidationFailed, validate } from '../../shared/http/errors';
-import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
+import { conflict, readJsonObject, ValidationFailed, validate } from '../../shared/http/errors';
+import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import { applyPreferences, diffPreferences, historyEntries, type PreferencesPatch } from './changes';
 import {
@@ -25,7 +24,6 @@ import {
   CustomValueSchema,
   EditorSchema,
   HistoryQuerySchema,
-  isJsonObject,
   NotificationsSchema,
   RestoreRequestSchema,
   ThemeRequestSchema,
@@ -36,14 +34,6 @@ export const BASE = '/api/v1/user/settings';
 
 /** Racing changes of one user's settings retry this often before answering 409. */
 const SAVE_ATTEMPTS = 10;
-
-/** A JSON object body; anything else (an array, a string) is a 422 rather than an empty change. */
-async function readObject(c: Context<AppEnv>): Promise<Record<string, unknown>> {
-  const body = await readJson(c);
-  if (!isJsonObject(body))
-    throw new ValidationFailed([{ loc: ['body'], msg: 'must be a JSON object', type: 'object' }]);
-  return body;
-}
 
 /** What a change produces from the current settings: the new preferences and how to record it. */
 type Change = (current: UserSettingsRecord) => Promise<{
@@ -106,33 +96,33 @@ export function createUserSettingsApp(platform: Platform) {
 
     app.put(path, async (c) => {
       const user = currentUser(c);
-      const request = validate(UpdateRequestSchema, await readObject(c), 'body');
+      const request = validate(UpdateRequestSchema, await readJsonObject(c), 'body');
       return c.json(await change(user, patchWith(request)));
     });
   }
 
   app.put(`${BASE}/theme`, async (c) => {
     const user = currentUser(c);
-    const { theme } = validate(ThemeRequestSchema, await readObject(c), 'body');
+    const { theme } = validate(ThemeRequestSchema, await readJsonObject(c), 'body');
     return c.json(await change(user, patchWith({ theme })));
   });
 
   app.put(`${BASE}/notifications`, async (c) => {
     const user = currentUser(c);
-    const notifications = validate(NotificationsSchema, await readObject(c), 'body');
+    const notifications = validate(NotificationsSchema, await readJsonObject(c), 'body');
     return c.json(await change(user, patchWith({ notifications })));
   });
 
   app.put(`${BASE}/editor`, async (c) => {
     const user = currentUser(c);
-    const editor = validate(EditorSchema, await readObject(c), 'body');
+    const editor = validate(EditorSchema, await readJsonObject(c), 'body');
     return c.json(await change(user, patchWith({ editor })));
   });
 
   app.put(`${BASE}/custom/:key`, async (c) => {
     const user = currentUser(c);
     const { key } = validate(v.object({ key: CustomKeySchema }), { key: c.req.param('key') }, 'path');
-    const value = validate(CustomValueSchema, await readObject(c), 'body');
+    const value = validate(CustomValueSchema, await readJsonObject(c), 'body');
     return c.json(
       await change(user, async (current) => {
         const custom = { ...current.custom_settings, [key]: value };
@@ -157,7 +147,7 @@ export function createUserSettingsApp(platform: Platform) {
 
   app.post(`${BASE}/restore`, async (c) => {
     const user = currentUser(c);
-    const request = validate(RestoreRequestSchema, await readObject(c), 'body');
+    const request = validate(RestoreRequestSchema, await readJsonObject(c), 'body');
     const note = `Restored to ${request.timestamp}`;
     return c.json(
       await change(user, async () => {

@@ -8,37 +8,17 @@ import {
   THEMES,
   TIME_FORMATS,
 } from '../../shared/domain/user-settings';
-import { queryInt } from '../../shared/http/params';
+import { isJsonObject } from '../../shared/http/errors';
+import { queryInt, TimeZoneSchema } from '../../shared/http/params';
 
 export const MAX_CUSTOM_KEYS = 100;
 /** Custom settings are small preferences, not storage: their JSON text stays under this. */
 export const MAX_CUSTOM_JSON_CHARS = 32 * 1024;
 const MAX_REASON_CHARS = 500;
 
-export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null && !Array.isArray(value);
-
 const oneOf = (values: readonly (string | number)[]) => `must be one of ${values.join(', ')}`;
 
-/** The zone's canonical name (`utc` → `UTC`), or null when the runtime does not know it. */
-function canonicalTimeZone(zone: string): string | null {
-  try {
-    return new Intl.DateTimeFormat('en-US', { timeZone: zone }).resolvedOptions().timeZone;
-  } catch {
-    return null;
-  }
-}
-
 const Theme = v.picklist(THEMES, oneOf(THEMES));
-const TimeZone = v.pipe(
-  v.string('must be a string'),
-  v.maxLength(64, 'must be at most 64 characters'),
-  v.check(
-    (zone) => canonicalTimeZone(zone) !== null,
-    'must be an IANA time zone such as UTC or Europe/Berlin',
-  ),
-  v.transform((zone) => canonicalTimeZone(zone)!),
-);
 const DateFormat = v.picklist(DATE_FORMATS, oneOf(DATE_FORMATS));
 const TimeFormat = v.picklist(TIME_FORMATS, oneOf(TIME_FORMATS));
 const Flag = v.optional(v.boolean('must be true or false'));
@@ -107,7 +87,7 @@ export const CustomValueSchema = v.pipe(
 /** `UserSettingsUpdate`: every field optional; null, as in the reference, leaves a field as it is. */
 export const UpdateRequestSchema = v.object({
   theme: v.nullish(Theme),
-  timezone: v.nullish(TimeZone),
+  timezone: v.nullish(TimeZoneSchema),
   date_format: v.nullish(DateFormat),
   time_format: v.nullish(TimeFormat),
   notifications: v.nullish(NotificationsSchema),

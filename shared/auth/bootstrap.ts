@@ -3,10 +3,10 @@
  * there is no built-in default password. On a laptop, a `demo` user with a random password whose
  * credentials are kept in the data directory so the server can show them at every start.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { UserRecord, UserRole } from '../domain/user';
+import { newUserRecord, type UserRole } from '../domain/user';
 import type { Platform } from '../platform/platform';
 import { ConflictError } from '../store/ports';
 import { hashPassword, verifyPassword } from './passwords';
@@ -32,18 +32,17 @@ async function createIfMissing(
   fields: { username: string; email: string; password: string; role: UserRole },
 ): Promise<boolean> {
   if (await platform.store.users.findByUsername(fields.username)) return false;
-  const now = platform.now().toISOString();
-  const user: UserRecord = {
-    user_id: randomUUID(),
-    username: fields.username,
-    email: fields.email,
-    role: fields.role,
-    is_active: true,
-    is_superuser: fields.role === 'admin',
-    password_hash: await hashPassword(fields.password),
-    created_at: now,
-    updated_at: now,
-  };
+  const user = newUserRecord(
+    {
+      username: fields.username,
+      email: fields.email,
+      role: fields.role,
+      is_active: true,
+      is_superuser: fields.role === 'admin',
+      password_hash: await hashPassword(fields.password),
+    },
+    platform.now().toISOString(),
+  );
   try {
     await platform.store.users.create(user);
     return true;

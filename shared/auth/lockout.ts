@@ -6,8 +6,9 @@
 import { HttpError } from '../http/errors';
 import type { Platform } from '../platform/platform';
 
-const failuresKey = (username: string) => `login:failures:${username}`;
-const lockKey = (username: string) => `login:locked:${username}`;
+// Usernames sign in under any letter case, so every spelling of one name shares its count and its lock.
+const failuresKey = (username: string) => `login:failures:${username.toLowerCase()}`;
+const lockKey = (username: string) => `login:locked:${username.toLowerCase()}`;
 
 export function accountLocked(remainingMs: number): HttpError {
   const minutes = Math.max(1, Math.ceil(remainingMs / 60_000));

@@ -30,6 +30,25 @@ describe('loadConfig', () => {
     });
   });
 
+  it('reads the delivery allow-list and the public address of the web app', () => {
+    const config = loadConfig({
+      NOTIFY_ALLOWED_HOSTS: ' 127.0.0.1, 10.0.0.0/8,Hooks.Internal ,*.corp.example,',
+      PUBLIC_URL: 'https://code.example.com/',
+    });
+    expect(config.NOTIFY_ALLOWED_HOSTS).toEqual([
+      '127.0.0.1',
+      '10.0.0.0/8',
+      'hooks.internal',
+      '*.corp.example',
+    ]);
+    expect(config.PUBLIC_URL).toBe('https://code.example.com');
+    expect(loadConfig({}).NOTIFY_ALLOWED_HOSTS).toEqual([]);
+    expect(() => loadConfig({ NOTIFY_ALLOWED_HOSTS: '10.0.0.0/40' })).toThrow(
+      /NOTIFY_ALLOWED_HOSTS="10.0.0.0\/40"/,
+    );
+    expect(() => loadConfig({ PUBLIC_URL: 'code.example.com' })).toThrow(/PUBLIC_URL/);
+  });
+
   it('treats an empty variable as unset', () => {
     expect(loadConfig({ PORT: '' }).PORT).toBe(8080);
   });

@@ -4,6 +4,7 @@
  */
 import { isIP } from 'node:net';
 import * as v from 'valibot';
+import { isAllowListEntry } from '../http/outbound-guard';
 
 const int = (min: number, max: number) =>
   v.pipe(
@@ -158,9 +159,69 @@ const ConfigSchema = v.object({
   SSE_HEARTBEAT_SECONDS: v.optional(int(1, 300), '15'),
   /** Streams close before this so a proxy or Knative's request timeout never cuts them. */
   SSE_MAX_STREAM_SECONDS: v.optional(int(10, 3600), '540'),
+  /** Where users open the web app (https://code.example.com); makes links in webhook and Slack messages absolute. */
+  PUBLIC_URL: v.optional(
+    v.pipe(
+      v.string(),
+      v.trim(),
+      v.regex(/^https?:\/\/[^\s/?#]+(\/[^\s?#]*)?$/, 'must be an http(s) URL without query or fragment'),
+      v.transform((url) => url.replace(/\/+$/, '')),
+    ),
+  ),
+  /**
+   * notify: hosts webhook and Slack deliveries may reach although they are private, loopback or
+   * link-local, and may reach over plain http: comma-separated IP addresses, CIDR ranges (10.0.0.0/8,
+   * fd00::/8), host names and `*.suffix` patterns. Everything else must be public and https.
+   */
+  NOTIFY_ALLOWED_HOSTS: v.optional(
+    v.pipe(
+      v.string(),
+      v.transform((list) =>
+        list
+          .split(',')
+          .map((entry) => entry.trim().toLowerCase())
+          .filter(Boolean),
+      ),
+      v.check(
+        (entries) => entries.every(isAllowListEntry),
+        'must list IP addresses, CIDR ranges, host names or *.suffix patterns, separated by commas',
+      ),
+    ),
+    '',
+  ),
+  /** notify: how long one webhook or Slack request may take (seconds). */
+  NOTIFY_WEBHOOK_TIMEOUT_SECONDS: v.optional(int(1, 120), '10'),
+  /** notify: attempts per delivery, the first one included. */
+  NOTIFY_RETRY_ATTEMPTS: v.optional(int(1, 50), '5'),
+  /** notify: the wait after the first failed attempt; it doubles after each further one (ms). */
+  NOTIFY_RETRY_BASE_DELAY_MS: v.optional(int(10, 86_400_000), '10000'),
+  /** notify: the longest wait between two attempts (ms). */
+  NOTIFY_RETRY_MAX_DELAY_MS: v.optional(int(10, 86_400_000), '3600000'),
+  /** notify: requests per user and channel within NOTIFY_THROTTLE_WINDOW_SECONDS; the rest wait their turn. */
+  NOTIFY_THROTTLE_MAX: v.optional(int(1, 100_000), '30'),
+  NOTIFY_THROTTLE_WINDOW_SECONDS: v.optional(int(1, 86_400), '60'),
+  /**
+   * notify: how often the process looks for due deliveries besides waking for the next one it knows of
+   * (seconds; 0: never by itself, only when an event or Knative's PingSource arrives).
+   */
+  NOTIFY_DELIVERY_POLL_SECONDS: v.optional(int(0, 3600), '30'),
 });
 
 export type Config = v.InferOutput<typeof ConfigSchema>;
+
+/** What notify's deliveries to webhook and Slack are tuned by. */
+export type DeliverySettings = Pick<
+  Config,
+  | 'PUBLIC_URL'
+  | 'NOTIFY_ALLOWED_HOSTS'
+  | 'NOTIFY_WEBHOOK_TIMEOUT_SECONDS'
+  | 'NOTIFY_RETRY_ATTEMPTS'
+  | 'NOTIFY_RETRY_BASE_DELAY_MS'
+  | 'NOTIFY_RETRY_MAX_DELAY_MS'
+  | 'NOTIFY_THROTTLE_MAX'
+  | 'NOTIFY_THROTTLE_WINDOW_SECONDS'
+  | 'NOTIFY_DELIVERY_POLL_SECONDS'
+>;
 
 /** What monitor's Kubernetes side is tuned by. */
 export type MonitorSettings = Pick<

@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+
 export const USER_ROLES = ['user', 'admin', 'moderator'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
 
@@ -12,6 +14,19 @@ export interface UserRecord {
   created_at: string;
   updated_at: string;
 }
+
+/** A new account: a fresh id, created and last changed `now`, not a superuser unless said so. */
+export const newUserRecord = (
+  fields: Pick<UserRecord, 'username' | 'email' | 'role' | 'is_active' | 'password_hash'> &
+    Partial<Pick<UserRecord, 'is_superuser'>>,
+  now: string,
+): UserRecord => ({
+  user_id: randomUUID(),
+  ...fields,
+  is_superuser: fields.is_superuser ?? false,
+  created_at: now,
+  updated_at: now,
+});
 
 /** `UserResponse` of the reference API. */
 export interface UserResponse {

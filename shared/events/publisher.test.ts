@@ -14,7 +14,7 @@ function fakePorts() {
   const published: DomainEvent[] = [];
   let failAppend = false;
 
-  const store: EventStore = {
+  const store: Pick<EventStore, 'append' | 'listByAggregate' | 'get'> = {
     async append(event) {
       if (failAppend) throw new Error('disk full');
       journal.push(`store ${event.event_type}`);

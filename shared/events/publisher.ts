@@ -45,7 +45,8 @@ export interface FanoutMessage {
 
 export class EventPublisher {
   constructor(
-    private readonly store: EventStore,
+    /** Publishing only ever appends. */
+    private readonly store: Pick<EventStore, 'append'>,
     private readonly fanout: Fanout,
     private readonly bus: EventBus,
     private readonly service: { name: string; version: string },

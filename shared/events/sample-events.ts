@@ -82,6 +82,20 @@ export function executionCompleted(executionId: string = randomUUID()) {
   });
 }
 
+export function executionFailed(executionId: string = randomUUID()) {
+  return parse<'execution_failed'>({
+    ...envelope(executionId),
+    event_type: 'execution_failed',
+    execution_id: executionId,
+    exit_code: 3,
+    error_type: 'script_error',
+    error_message: 'Traceback (most recent call last): ValueError',
+    stdout: '',
+    stderr: 'ValueError\n',
+    resource_usage: null,
+  });
+}
+
 export function userLoggedIn(userId: string = randomUUID()) {
   return parse<'user_logged_in'>({
     ...envelope(userId),

@@ -86,6 +86,17 @@ export async function readJson(c: Context): Promise<unknown> {
   }
 }
 
+export const isJsonObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Reads a JSON body that must be an object; an array or a string is a 422, not an empty request. */
+export async function readJsonObject(c: Context): Promise<Record<string, unknown>> {
+  const body = await readJson(c);
+  if (!isJsonObject(body))
+    throw new ValidationFailed([{ loc: ['body'], msg: 'must be a JSON object', type: 'object' }]);
+  return body;
+}
+
 /** Hono `onError`: known errors become their status; anything else is logged and answered 500. */
 export function errorResponse(error: unknown, c: Context, log?: (e: unknown) => void): Response {
   if (error instanceof HttpError) {

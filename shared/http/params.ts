@@ -1,5 +1,6 @@
 /** Path and query parameters shared by several functions. */
 import * as v from 'valibot';
+import { canonicalTimeZone } from '../domain/quiet-hours';
 
 export const UuidSchema = v.pipe(v.string(), v.uuid('must be a UUID'));
 
@@ -15,3 +16,14 @@ export const queryInt = (min: number, max: number, fallback: number) =>
     ),
     String(fallback),
   );
+
+/** An IANA time zone the runtime knows, in its canonical spelling (`europe/berlin` → `Europe/Berlin`). */
+export const TimeZoneSchema = v.pipe(
+  v.string('must be a string'),
+  v.maxLength(64, 'must be at most 64 characters'),
+  v.check(
+    (zone) => canonicalTimeZone(zone) !== null,
+    'must be an IANA time zone such as UTC or Europe/Berlin',
+  ),
+  v.transform((zone) => canonicalTimeZone(zone)!),
+);

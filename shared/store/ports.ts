@@ -3,9 +3,11 @@
  * MongoDB) implement them and one contract suite per port runs against every adapter.
  */
 import type { ExecutionRecord, ExecutionStatus } from '../domain/execution';
-import type { NotificationRecord, NotificationStatus } from '../domain/notification';
+import type { NotificationChannel, NotificationRecord, NotificationStatus } from '../domain/notification';
+import type { DeliveryAttempt, DeliveryRecord, ExternalChannel } from '../domain/notification-delivery';
+import type { SubscriptionRecord } from '../domain/notification-subscription';
 import type { SavedScriptPatch, SavedScriptRecord } from '../domain/saved-script';
-import type { SessionRecord, UserRecord } from '../domain/user';
+import type { SessionRecord, UserRecord, UserRole } from '../domain/user';
 import type { SettingsRevision, UserSettingsRecord } from '../domain/user-settings';
 import type { DomainEvent, EventType } from '../events/schemas';
 
@@ -24,6 +26,13 @@ export interface Page<T> {
   total: number;
 }
 
+export interface UserFilter {
+  /** Part of the username or email, in any letter case; matched literally (no wildcards). */
+  search?: string;
+  role?: UserRole;
+  isActive?: boolean;
+}
+
 export interface UserRepository {
   /** Throws ConflictError when the username or email is taken. */
   create(user: UserRecord): Promise<void>;
@@ -31,6 +40,10 @@ export interface UserRepository {
   findByUsername(username: string): Promise<UserRecord | null>;
   update(userId: string, patch: Partial<Omit<UserRecord, 'user_id'>>): Promise<UserRecord | null>;
   count(): Promise<number>;
+  /** Users matching every given filter, by username (any letter case, then id), with the total. */
+  list(filter: UserFilter, paging: { limit: number; offset: number }): Promise<Page<UserRecord>>;
+  /** Deletes the user record alone; false when there was none. */
+  delete(userId: string): Promise<boolean>;
 }
 
 export interface SessionRepository {
@@ -64,7 +77,11 @@ export interface ExecutionRepository {
   ): Promise<ExecutionRecord | null>;
   /** Newest first (created_at, then id), stable across pages. */
   list(filter: ExecutionFilter, paging: { limit: number; skip: number }): Promise<Page<ExecutionRecord>>;
+  /** How many executions the user has in each status; statuses they have none in are left out. */
+  countByStatus(userId: string): Promise<Partial<Record<ExecutionStatus, number>>>;
   delete(executionId: string): Promise<boolean>;
+  /** Deletes every execution of the user; returns the ids it deleted. */
+  deleteForUser(userId: string): Promise<string[]>;
 }
 
 export interface NotificationFilter {
@@ -88,6 +105,50 @@ export interface NotificationRepository {
   markRead(userId: string, notificationId: string, at: string): Promise<boolean>;
   markAllRead(userId: string, at: string): Promise<number>;
   delete(userId: string, notificationId: string): Promise<boolean>;
+  /** Deletes every notification of the user; returns how many. */
+  deleteForUser(userId: string): Promise<number>;
+}
+
+export interface NotificationSubscriptionRepository {
+  /** The user's stored subscriptions; channels they never set are absent. */
+  list(userId: string): Promise<SubscriptionRecord[]>;
+  get(userId: string, channel: NotificationChannel): Promise<SubscriptionRecord | null>;
+  /** Stores the subscription as the user's one for its channel, replacing any earlier one. */
+  put(subscription: SubscriptionRecord): Promise<void>;
+  /** Deletes every subscription of the user; returns how many. */
+  deleteForUser(userId: string): Promise<number>;
+}
+
+export interface NotificationDeliveryRepository {
+  /** Idempotent on `delivery_id`: returns false when it already exists. */
+  create(delivery: DeliveryRecord): Promise<boolean>;
+  get(deliveryId: string): Promise<DeliveryRecord | null>;
+  /** Replaces the stored delivery (its status, attempts, next attempt, last result). */
+  update(delivery: DeliveryRecord): Promise<void>;
+  /** Pending deliveries whose next attempt is due at or before `now`, the earliest first. */
+  listDue(now: string, limit: number): Promise<DeliveryRecord[]>;
+  /** The earliest next attempt of any pending delivery; null when none is pending. */
+  nextDue(): Promise<string | null>;
+  /** One user's deliveries, newest first (created_at, then id), those of `channel` only when given. */
+  listForUser(
+    userId: string,
+    filter: { channel?: ExternalChannel },
+    paging: { limit: number; offset: number },
+  ): Promise<Page<DeliveryRecord>>;
+  /**
+   * Claims attempt number `attempt.attempt` of its delivery by storing it: true for exactly one of any
+   * number of racing claims of the same number, false for the rest.
+   */
+  beginAttempt(attempt: DeliveryAttempt): Promise<boolean>;
+  /** Replaces a claimed attempt with its outcome. */
+  finishAttempt(attempt: DeliveryAttempt): Promise<void>;
+  getAttempt(deliveryId: string, attempt: number): Promise<DeliveryAttempt | null>;
+  /** Every attempt of the given deliveries, by delivery (in the order given) and then attempt number. */
+  attemptsOf(deliveryIds: readonly string[]): Promise<DeliveryAttempt[]>;
+  /** Start times of the user's attempts on `channel` at or after `since`, oldest first. */
+  attemptTimesSince(userId: string, channel: ExternalChannel, since: string): Promise<string[]>;
+  /** Deletes the user's deliveries and their attempts; returns how many deliveries. */
+  deleteForUser(userId: string): Promise<number>;
 }
 
 export interface SavedScriptRepository {
@@ -100,6 +161,8 @@ export interface SavedScriptRepository {
   update(userId: string, scriptId: string, patch: SavedScriptPatch): Promise<SavedScriptRecord | null>;
   /** Deletes the owner's script; false when it does not exist or is someone else's. */
   delete(userId: string, scriptId: string): Promise<boolean>;
+  /** Deletes every script of the user; returns how many. */
+  deleteForUser(userId: string): Promise<number>;
 }
 
 export interface UserSettingsRepository {
@@ -115,6 +178,8 @@ export interface UserSettingsRepository {
   history(userId: string, limit: number): Promise<SettingsRevision[]>;
   /** The newest revision made at or before `at`; null when there is none. */
   revisionAt(userId: string, at: string): Promise<SettingsRevision | null>;
+  /** Forgets the user's settings and their whole history; returns 1 when they had saved any, else 0. */
+  deleteForUser(userId: string): Promise<number>;
 }
 
 /** An event as stored: the event plus its position in the store. */
@@ -123,6 +188,15 @@ export interface StoredEvent {
   seq: number;
   event: DomainEvent;
   stored_at: string;
+}
+
+/** How many of one user's events share a type, the service that emitted them and the UTC hour. */
+export interface EventTally {
+  event_type: EventType;
+  service_name: string;
+  /** Start of the hour of the events' `timestamp`, as an ISO instant (`…T13:00:00.000Z`). */
+  hour: string;
+  count: number;
 }
 
 export interface EventStore {
@@ -134,6 +208,21 @@ export interface EventStore {
     options?: { afterSeq?: number; eventTypes?: readonly EventType[]; limit?: number },
   ): Promise<StoredEvent[]>;
   get(eventId: string): Promise<StoredEvent | null>;
+  /**
+   * Events whose metadata names the user, newest first (by `timestamp`, then position), those of
+   * `eventTypes` only when given.
+   */
+  listByUser(
+    userId: string,
+    options?: { eventTypes?: readonly EventType[]; limit?: number },
+  ): Promise<StoredEvent[]>;
+  /** The user's events with `timestamp` at or after `since`, counted by hour (oldest first), type and service. */
+  tallyByUser(userId: string, since: string): Promise<EventTally[]>;
+  /**
+   * Deletes a user's events: every event whose metadata names the user, and every event of the given
+   * aggregates (their executions, whoever emitted them). Returns how many; their positions stay gaps.
+   */
+  deleteForUser(userId: string, aggregateIds: readonly string[]): Promise<number>;
 }
 
 export interface DeadLetter {
@@ -162,6 +251,8 @@ export interface Repositories {
   sessions: SessionRepository;
   executions: ExecutionRepository;
   notifications: NotificationRepository;
+  notificationSubscriptions: NotificationSubscriptionRepository;
+  notificationDeliveries: NotificationDeliveryRepository;
   savedScripts: SavedScriptRepository;
   userSettings: UserSettingsRepository;
   events: EventStore;

@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestBrowser, type TestBrowser } from '../support/browser';
+import { openTestBrowser, registerAccount, signInContext, type TestBrowser } from '../support/browser';
 
 describe('saved scripts and settings in a real browser', { timeout: 180_000 }, () => {
   let testBrowser: TestBrowser | undefined;
@@ -21,11 +21,7 @@ describe('saved scripts and settings in a real browser', { timeout: 180_000 }, (
   const password = `pw-${randomBytes(6).toString('hex')}`;
   const marker = `saved-${suffix}`;
 
-  /** Signs in through the API on the browser context's cookie jar, as the login form would. */
-  async function signIn(target: BrowserContext): Promise<void> {
-    const login = await target.request.post(`${baseUrl}/api/v1/auth/login`, { form: { username, password } });
-    expect(login.status()).toBe(200);
-  }
+  const signIn = (target: BrowserContext) => signInContext(target, baseUrl, username, password);
 
   const row = (name: string) => page.locator('[data-testid="script-row"]', { hasText: name });
   const editorContent = () => page.locator('[data-testid="code-editor"] .cm-content');
@@ -34,10 +30,7 @@ describe('saved scripts and settings in a real browser', { timeout: 180_000 }, (
     testBrowser = await openTestBrowser();
     ({ baseUrl, browser } = testBrowser);
     context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
-    const registered = await context.request.post(`${baseUrl}/api/v1/auth/register`, {
-      data: { username, email: `${username}@example.com`, password },
-    });
-    expect(registered.status()).toBe(200);
+    await registerAccount(context.request, baseUrl, username, password);
     await signIn(context);
     page = await context.newPage();
     page.setDefaultTimeout(15_000);

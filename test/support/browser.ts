@@ -3,7 +3,8 @@
  * embedded server started here with the built app (web/dist).
  */
 import { existsSync } from 'node:fs';
-import { type Browser, chromium } from 'playwright-core';
+import { type APIRequestContext, type Browser, type BrowserContext, chromium } from 'playwright-core';
+import type { TestPlatform } from './platform';
 import { type RunningServer, startTestServer } from './server';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -12,6 +13,8 @@ const WEB_ROOT = 'web/dist';
 export interface TestBrowser {
   baseUrl: string;
   browser: Browser;
+  /** The started server's platform (for arranging what the browser cannot, an admin say); none outside. */
+  platform?: TestPlatform;
   close(): Promise<void>;
 }
 
@@ -35,9 +38,37 @@ export async function openTestBrowser(): Promise<TestBrowser> {
   return {
     baseUrl,
     browser,
+    platform: server?.platform,
     async close() {
       await browser.close();
       await server?.close();
     },
   };
+}
+
+/** Registers an account through the API, as the sign-up form would; returns its user id. */
+export async function registerAccount(
+  request: APIRequestContext,
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<string> {
+  const response = await request.post(`${baseUrl}/api/v1/auth/register`, {
+    data: { username, email: `${username}@example.com`, password },
+  });
+  if (response.status() !== 200) throw new Error(`register ${username}: HTTP ${response.status()}`);
+  return ((await response.json()) as { user_id: string }).user_id;
+}
+
+/** Signs in through the API on the context's cookie jar, as the login form would. */
+export async function signInContext(
+  context: BrowserContext,
+  baseUrl: string,
+  username: string,
+  password: string,
+): Promise<void> {
+  const response = await context.request.post(`${baseUrl}/api/v1/auth/login`, {
+    form: { username, password },
+  });
+  if (response.status() !== 200) throw new Error(`sign in as ${username}: HTTP ${response.status()}`);
 }

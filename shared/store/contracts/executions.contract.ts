@@ -272,5 +272,51 @@ export function describeExecutionRepositoryContract(
       expect(await repos().executions.get('exec-1')).toBeNull();
       expect((await repos().executions.list({}, { limit: 10, skip: 0 })).total).toBe(0);
     });
+
+    it("counts one user's executions by status, following transitions", async () => {
+      for (const [id, userId, status] of [
+        ['e1', 'user-1', 'completed'],
+        ['e2', 'user-1', 'completed'],
+        ['e3', 'user-1', 'failed'],
+        ['e4', 'user-1', 'queued'],
+        ['e5', 'user-2', 'timeout'],
+      ] as const)
+        await repos().executions.create(anExecution({ execution_id: id, user_id: userId, status }));
+      expect(await repos().executions.countByStatus('user-1')).toEqual({
+        completed: 2,
+        failed: 1,
+        queued: 1,
+      });
+      await repos().executions.transition('e4', ['queued'], { status: 'cancelled' });
+      expect(await repos().executions.countByStatus('user-1')).toEqual({
+        completed: 2,
+        failed: 1,
+        cancelled: 1,
+      });
+      expect(await repos().executions.countByStatus('user-2')).toEqual({ timeout: 1 });
+      expect(await repos().executions.countByStatus('nobody')).toEqual({});
+    });
+
+    it("deletes every execution of one user and nobody else's, returning their ids", async () => {
+      for (const [id, userId] of [
+        ['mine-1', 'user-1'],
+        ['theirs', 'user-2'],
+        ['mine-2', 'user-1'],
+      ] as const)
+        await repos().executions.create(anExecution({ execution_id: id, user_id: userId }));
+      await repos().executions.transition('mine-1', ['queued'], { status: 'running' });
+      expect((await repos().executions.deleteForUser('user-1')).sort()).toEqual(['mine-1', 'mine-2']);
+      expect(await repos().executions.get('mine-1')).toBeNull();
+      expect(await repos().executions.get('mine-2')).toBeNull();
+      expect(ids((await repos().executions.list({}, { limit: 10, skip: 0 })).items)).toEqual(['theirs']);
+      expect(await repos().executions.deleteForUser('user-1')).toEqual([]);
+      // The ids are free again, transitions and all.
+      await repos().executions.create(anExecution({ execution_id: 'mine-1', user_id: 'user-3' }));
+      expect(
+        await repos().executions.transition('mine-1', ['queued'], { status: 'scheduled' }),
+      ).toMatchObject({
+        status: 'scheduled',
+      });
+    });
   });
 }

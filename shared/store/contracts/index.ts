@@ -3,6 +3,8 @@ import { describeDeadLetterRepositoryContract } from './dead-letters.contract';
 import { describeEventStoreContract } from './events.contract';
 import { describeExecutionRepositoryContract } from './executions.contract';
 import type { MakeRepositories } from './fixtures';
+import { describeNotificationDeliveryRepositoryContract } from './notification-deliveries.contract';
+import { describeNotificationSubscriptionRepositoryContract } from './notification-subscriptions.contract';
 import { describeNotificationRepositoryContract } from './notifications.contract';
 import { describeSavedScriptRepositoryContract } from './saved-scripts.contract';
 import { describeSessionRepositoryContract } from './sessions.contract';
@@ -14,7 +16,9 @@ export {
   describeDeadLetterRepositoryContract,
   describeEventStoreContract,
   describeExecutionRepositoryContract,
+  describeNotificationDeliveryRepositoryContract,
   describeNotificationRepositoryContract,
+  describeNotificationSubscriptionRepositoryContract,
   describeSavedScriptRepositoryContract,
   describeSessionRepositoryContract,
   describeUserRepositoryContract,
@@ -26,6 +30,8 @@ export function describeRepositoriesContract(adapterName: string, make: MakeRepo
   describeSessionRepositoryContract(adapterName, make);
   describeExecutionRepositoryContract(adapterName, make);
   describeNotificationRepositoryContract(adapterName, make);
+  describeNotificationSubscriptionRepositoryContract(adapterName, make);
+  describeNotificationDeliveryRepositoryContract(adapterName, make);
   describeSavedScriptRepositoryContract(adapterName, make);
   describeUserSettingsRepositoryContract(adapterName, make);
   describeEventStoreContract(adapterName, make);

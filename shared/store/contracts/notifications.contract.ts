@@ -147,5 +147,25 @@ export function describeNotificationRepositoryContract(
       expect(await repos().notifications.get('notif-1')).toBeNull();
       expect(await repos().notifications.delete('user-1', 'notif-1')).toBe(false);
     });
+
+    it("deletes every notification of one user and nobody else's", async () => {
+      await createAll(
+        aNotification({ notification_id: 'n1', source_event_id: 'e1' }),
+        aNotification({ notification_id: 'n2', source_event_id: 'e2' }),
+        aNotification({ notification_id: 'n3', source_event_id: 'e1', user_id: 'user-2' }),
+      );
+      expect(await repos().notifications.deleteForUser('user-1')).toBe(2);
+      expect(await repos().notifications.get('n1')).toBeNull();
+      expect(await repos().notifications.list('user-1', {}, { limit: 10, offset: 0 })).toEqual({
+        items: [],
+        total: 0,
+      });
+      expect(await repos().notifications.get('n3')).not.toBeNull();
+      expect(await repos().notifications.deleteForUser('user-1')).toBe(0);
+      // The same source event may notify the user afresh.
+      expect(
+        await repos().notifications.create(aNotification({ notification_id: 'n4', source_event_id: 'e1' })),
+      ).toBe(true);
+    });
   });
 }

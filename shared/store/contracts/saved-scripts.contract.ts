@@ -98,5 +98,20 @@ export function describeSavedScriptRepositoryContract(
       expect(await repos().savedScripts.update('user-1', 'script-1', { name: 'back?' })).toBeNull();
       expect(await repos().savedScripts.get('script-1')).toBeNull();
     });
+
+    it("deletes every script of one user and nobody else's", async () => {
+      await repos().savedScripts.create(aSavedScript({ script_id: 's1' }));
+      await repos().savedScripts.create(aSavedScript({ script_id: 's2' }));
+      await repos().savedScripts.create(aSavedScript({ script_id: 's3', user_id: 'user-2' }));
+      expect(await repos().savedScripts.deleteForUser('user-1')).toBe(2);
+      expect(await repos().savedScripts.list('user-1', { limit: 10, offset: 0 })).toEqual({
+        items: [],
+        total: 0,
+      });
+      expect(ids((await repos().savedScripts.list('user-2', { limit: 10, offset: 0 })).items)).toEqual([
+        's3',
+      ]);
+      expect(await repos().savedScripts.deleteForUser('user-1')).toBe(0);
+    });
   });
 }

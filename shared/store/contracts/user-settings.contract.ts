@@ -94,5 +94,21 @@ export function describeUserSettingsRepositoryContract(
       expect(await versionAt(at(10_000))).toBe(3);
       expect(await repos().userSettings.revisionAt('user-1', at(180))).toEqual(aSettingsRevision(3));
     });
+
+    it("forgets one user's settings and history, and nobody else's", async () => {
+      await saveAll(aSettingsRevision(1), aSettingsRevision(2));
+      await saveAll(aSettingsRevision(1, { user_id: 'user-2' }));
+      expect(await repos().userSettings.deleteForUser('user-1')).toBe(1);
+      expect(await repos().userSettings.get('user-1')).toBeNull();
+      expect(await repos().userSettings.history('user-1', 10)).toEqual([]);
+      expect(await repos().userSettings.revisionAt('user-1', at(10_000))).toBeNull();
+      expect(await repos().userSettings.get('user-2')).toEqual(
+        aSettingsRevision(1, { user_id: 'user-2' }).settings,
+      );
+      expect(await repos().userSettings.deleteForUser('user-1')).toBe(0);
+      // Saving starts again from the first version.
+      expect(await repos().userSettings.save(aSettingsRevision(2))).toBe(false);
+      expect(await repos().userSettings.save(aSettingsRevision(1))).toBe(true);
+    });
   });
 }

@@ -96,6 +96,125 @@ export function describeUserRepositoryContract(adapterName: string, make: MakeRe
       expect(await repos().users.update('nobody', { role: 'admin' })).toBeNull();
     });
 
+    describe('list', () => {
+      const names = (page: { items: { username: string }[] }) => page.items.map((user) => user.username);
+      const seed = async () => {
+        for (const user of [
+          aUser({ user_id: 'u-grace', username: 'grace', email: 'grace@navy.example', role: 'admin' }),
+          aUser({ user_id: 'u-ada', username: 'Ada', email: 'ada@example.com' }),
+          aUser({ user_id: 'u-alan', username: 'alan', email: 'turing@ACE.example', is_active: false }),
+          aUser({ user_id: 'u-dot', username: 'a.b', email: 'dot@example.com', role: 'moderator' }),
+          aUser({ user_id: 'u-bob', username: 'bob', email: 'bob_100%@example.com' }),
+        ])
+          await repos().users.create(user);
+      };
+
+      it('lists everyone by username in any letter case, with the total', async () => {
+        await seed();
+        const all = await repos().users.list({}, { limit: 10, offset: 0 });
+        expect(names(all)).toEqual(['a.b', 'Ada', 'alan', 'bob', 'grace']);
+        expect(all.total).toBe(5);
+        expect(all.items[1]).toEqual(aUser({ user_id: 'u-ada', username: 'Ada', email: 'ada@example.com' }));
+      });
+
+      it('pages without skips or repeats and keeps the full total', async () => {
+        await seed();
+        const first = await repos().users.list({}, { limit: 2, offset: 0 });
+        const second = await repos().users.list({}, { limit: 2, offset: 2 });
+        const third = await repos().users.list({}, { limit: 2, offset: 4 });
+        expect([...names(first), ...names(second), ...names(third)]).toEqual([
+          'a.b',
+          'Ada',
+          'alan',
+          'bob',
+          'grace',
+        ]);
+        expect([first.total, second.total, third.total]).toEqual([5, 5, 5]);
+        expect(await repos().users.list({}, { limit: 2, offset: 10 })).toEqual({ items: [], total: 5 });
+        expect(await repos().users.list({}, { limit: 0, offset: 0 })).toEqual({ items: [], total: 5 });
+      });
+
+      it('searches username and email for a part, in any letter case', async () => {
+        await seed();
+        expect(names(await repos().users.list({ search: 'AL' }, { limit: 10, offset: 0 }))).toEqual(['alan']);
+        expect(names(await repos().users.list({ search: 'ace.EX' }, { limit: 10, offset: 0 }))).toEqual([
+          'alan',
+        ]);
+        expect(names(await repos().users.list({ search: 'navy' }, { limit: 10, offset: 0 }))).toEqual([
+          'grace',
+        ]);
+        const paged = await repos().users.list({ search: 'EXAMPLE.com' }, { limit: 2, offset: 0 });
+        expect(names(paged)).toEqual(['a.b', 'Ada']);
+        expect(paged.total).toBe(3);
+      });
+
+      it('takes the search text literally, wildcards and pattern characters included', async () => {
+        await seed();
+        const search = async (text: string) =>
+          names(await repos().users.list({ search: text }, { limit: 10, offset: 0 }));
+        expect(await search('.')).toEqual(['a.b', 'Ada', 'alan', 'bob', 'grace']);
+        expect(await search('a.b')).toEqual(['a.b']);
+        expect(await search('%')).toEqual(['bob']);
+        expect(await search('_1')).toEqual(['bob']);
+        expect(await search('.*')).toEqual([]);
+        expect(await search('(')).toEqual([]);
+      });
+
+      it('filters by role and by active flag, alone and with a search', async () => {
+        await seed();
+        expect(names(await repos().users.list({ role: 'admin' }, { limit: 10, offset: 0 }))).toEqual([
+          'grace',
+        ]);
+        expect(names(await repos().users.list({ role: 'moderator' }, { limit: 10, offset: 0 }))).toEqual([
+          'a.b',
+        ]);
+        expect(names(await repos().users.list({ isActive: false }, { limit: 10, offset: 0 }))).toEqual([
+          'alan',
+        ]);
+        const activeUsers = await repos().users.list(
+          { role: 'user', isActive: true },
+          { limit: 10, offset: 0 },
+        );
+        expect(names(activeUsers)).toEqual(['Ada', 'bob']);
+        expect(activeUsers.total).toBe(2);
+        expect(
+          names(await repos().users.list({ role: 'user', search: 'ada' }, { limit: 10, offset: 0 })),
+        ).toEqual(['Ada']);
+        expect(
+          await repos().users.list({ role: 'admin', isActive: false }, { limit: 10, offset: 0 }),
+        ).toEqual({
+          items: [],
+          total: 0,
+        });
+      });
+
+      it('follows changes of name, role and active flag', async () => {
+        await seed();
+        await repos().users.update('u-bob', { username: 'Zed', role: 'admin', is_active: false });
+        expect(names(await repos().users.list({ role: 'admin' }, { limit: 10, offset: 0 }))).toEqual([
+          'grace',
+          'Zed',
+        ]);
+        expect(names(await repos().users.list({ search: 'bob' }, { limit: 10, offset: 0 }))).toEqual(['Zed']);
+        expect(
+          names(await repos().users.list({ search: 'zed', isActive: false }, { limit: 10, offset: 0 })),
+        ).toEqual(['Zed']);
+      });
+    });
+
+    it('deletes a user, freeing the username and email, and reports whether it existed', async () => {
+      await repos().users.create(aUser());
+      await repos().users.create(aUser({ user_id: 'user-2', username: 'grace', email: 'grace@example.com' }));
+      expect(await repos().users.delete('user-1')).toBe(true);
+      expect(await repos().users.delete('user-1')).toBe(false);
+      expect(await repos().users.findById('user-1')).toBeNull();
+      expect(await repos().users.findByUsername('ada')).toBeNull();
+      expect(await repos().users.count()).toBe(1);
+      await repos().users.create(aUser({ user_id: 'user-3' }));
+      expect((await repos().users.findByUsername('ADA'))?.user_id).toBe('user-3');
+      expect((await repos().users.findById('user-2'))?.username).toBe('grace');
+    });
+
     it('counts users', async () => {
       expect(await repos().users.count()).toBe(0);
       await repos().users.create(aUser());

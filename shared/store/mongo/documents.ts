@@ -88,3 +88,16 @@ export function definedFields(patch: object, except: readonly string[] = []): Re
   }
   return fields;
 }
+
+/** Keys per `$in` list: one query per chunk keeps each command far below the server's size limit. */
+const IN_CHUNK = 500;
+
+/** `ids` in chunks for `$in` filters, so a long list becomes several modest commands. */
+export function inChunks<T>(ids: readonly T[]): T[][] {
+  const chunks: T[][] = [];
+  for (let i = 0; i < ids.length; i += IN_CHUNK) chunks.push(ids.slice(i, i + IN_CHUNK));
+  return chunks;
+}
+
+/** `text` as a regular expression that matches it literally. */
+export const literalPattern = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

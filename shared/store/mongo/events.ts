@@ -1,7 +1,14 @@
 import { type Collection, type Document, type Filter, MongoBulkWriteError } from 'mongodb';
-import type { DomainEvent } from '../../events/schemas';
-import type { EventStore, StoredEvent } from '../ports';
-import { fromStorable, isDuplicateKeyWrite, type StoredDocument, storable } from './documents';
+import type { DomainEvent, EventType } from '../../events/schemas';
+import type { EventStore, EventTally, StoredEvent } from '../ports';
+import {
+  fromStorable,
+  inChunks,
+  isDuplicateKeyWrite,
+  type StoredDocument,
+  storable,
+  toDate,
+} from './documents';
 
 /** The counters document whose `seq` is the highest position known to be taken. */
 export const EVENT_SEQ_COUNTER = 'events';
@@ -19,6 +26,13 @@ interface PendingAppend {
   resolve(stored: StoredEvent & { duplicate: boolean }): void;
   reject(error: unknown): void;
 }
+
+/** Where a stored event names its user and its time (the event is stored whole under `event`). */
+const USER_FIELD = 'event.metadata.user_id';
+const TIME_FIELD = 'event.timestamp';
+/** Newest first by the event's time: timestamps are UTC ISO strings, so text order is time order. */
+const NEWEST_BY_TIME = { [TIME_FIELD]: -1, seq: -1 } as const;
+const HOUR_MS = 3_600_000;
 
 const toStored = (document: Document): StoredEvent => ({
   seq: document.seq as number,
@@ -169,5 +183,49 @@ export function mongoEventStore(
       return (await cursor.toArray()).map(toStored);
     },
     get,
+    async listByUser(userId, options = {}) {
+      if (options.limit !== undefined && options.limit <= 0) return [];
+      const query: Filter<StoredDocument> = { [USER_FIELD]: userId };
+      if (options.eventTypes && options.eventTypes.length > 0)
+        query.event_type = { $in: [...options.eventTypes] };
+      let cursor = events.find(query).sort(NEWEST_BY_TIME);
+      if (options.limit !== undefined) cursor = cursor.limit(options.limit);
+      return (await cursor.toArray()).map(toStored);
+    },
+    async tallyByUser(userId, since) {
+      // Only the three fields counted travel; the counting happens here (no aggregation pipeline).
+      const found = events.find(
+        { [USER_FIELD]: userId, [TIME_FIELD]: { $gte: toDate(since).toISOString() } },
+        { projection: { _id: 0, event_type: 1, 'event.metadata.service_name': 1, [TIME_FIELD]: 1 } },
+      );
+      const tallies = new Map<string, EventTally>();
+      for await (const document of found) {
+        const event = document.event as { timestamp: string; metadata?: { service_name?: string } };
+        const hour = new Date(Math.floor(Date.parse(event.timestamp) / HOUR_MS) * HOUR_MS).toISOString();
+        const eventType = document.event_type as EventType;
+        const serviceName = event.metadata?.service_name ?? '';
+        const key = JSON.stringify([hour, eventType, serviceName]);
+        const tally = tallies.get(key) ?? {
+          event_type: eventType,
+          service_name: serviceName,
+          hour,
+          count: 0,
+        };
+        tally.count++;
+        tallies.set(key, tally);
+      }
+      return [...tallies.values()].sort(
+        (a, b) =>
+          a.hour.localeCompare(b.hour) ||
+          a.event_type.localeCompare(b.event_type) ||
+          a.service_name.localeCompare(b.service_name),
+      );
+    },
+    async deleteForUser(userId, aggregateIds) {
+      let deleted = (await events.deleteMany({ [USER_FIELD]: userId })).deletedCount;
+      for (const chunk of inChunks(aggregateIds))
+        deleted += (await events.deleteMany({ aggregate_id: { $in: chunk } })).deletedCount;
+      return deleted;
+    },
   };
 }

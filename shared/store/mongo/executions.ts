@@ -1,8 +1,16 @@
 import type { Collection, Filter } from 'mongodb';
-import type { ExecutionRecord } from '../../domain/execution';
+import type { ExecutionRecord, ExecutionStatus } from '../../domain/execution';
 import { ConflictError, type ExecutionFilter, type ExecutionRepository } from '../ports';
 import { batchedInsert } from './batched-insert';
-import { definedFields, isDuplicateKey, type StoredDocument, storable, toDate, toRecord } from './documents';
+import {
+  definedFields,
+  inChunks,
+  isDuplicateKey,
+  type StoredDocument,
+  storable,
+  toDate,
+  toRecord,
+} from './documents';
 
 /** Newest first, then by id: the order every listing uses and the indexes are built for. */
 export const EXECUTION_ORDER = { _created: -1, execution_id: -1 } as const;
@@ -121,6 +129,31 @@ export function mongoExecutionRepository(
         executions.countDocuments(query),
       ]);
       return { items: documents.map((document) => toRecord<ExecutionRecord>(document)!), total };
+    },
+    async countByStatus(userId) {
+      // One scan of the user's statuses, counted here: FerretDB would scan once per status counted there.
+      const counts: Partial<Record<ExecutionStatus, number>> = {};
+      const statuses = executions.find({ user_id: userId }, { projection: { _id: 0, status: 1 } });
+      for await (const { status } of statuses) {
+        const key = status as ExecutionStatus;
+        counts[key] = (counts[key] ?? 0) + 1;
+      }
+      return counts;
+    },
+    async deleteForUser(userId) {
+      const owned = await executions
+        .find({ user_id: userId }, { projection: { _id: 1, _version: 1 } })
+        .toArray();
+      for (const chunk of inChunks(owned)) {
+        await executions.deleteMany({ _id: { $in: chunk.map((document) => document._id) } });
+        // Their claims go too, named by key as in `delete`.
+        const claimIds = chunk.flatMap((document) => {
+          const versions = typeof document._version === 'number' ? document._version : 0;
+          return Array.from({ length: versions + 1 }, (_, version) => claimId(document._id, version));
+        });
+        for (const claimChunk of inChunks(claimIds)) await claims.deleteMany({ _id: { $in: claimChunk } });
+      }
+      return owned.map((document) => document._id);
     },
     async delete(executionId) {
       // No projection: FerretDB refuses findAndModify's `fields`.

@@ -9,6 +9,8 @@ import { mongoDeadLetterRepository } from './dead-letters';
 import type { StoredDocument } from './documents';
 import { mongoEventStore } from './events';
 import { mongoExecutionRepository } from './executions';
+import { mongoNotificationDeliveryRepository } from './notification-deliveries';
+import { mongoNotificationSubscriptionRepository } from './notification-subscriptions';
 import { mongoNotificationRepository } from './notifications';
 import { mongoSavedScriptRepository } from './saved-scripts';
 import { mongoUserSettingsRepository } from './user-settings';
@@ -19,6 +21,9 @@ export const COLLECTIONS = {
   executions: 'executions',
   executionClaims: 'execution_claims',
   notifications: 'notifications',
+  notificationSubscriptions: 'notification_subscriptions',
+  notificationDeliveries: 'notification_deliveries',
+  notificationDeliveryAttempts: 'notification_delivery_attempts',
   savedScripts: 'saved_scripts',
   userSettings: 'user_settings',
   userSettingsRevisions: 'user_settings_revisions',
@@ -30,6 +35,7 @@ export const COLLECTIONS = {
 /** Indexes by collection. Natural keys are `_id`, so their uniqueness needs no index of its own. */
 export const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.users]: [
+    // Also the order of user listings (`_username`, then `_id`).
     { key: { _username: 1 }, name: 'username_unique', unique: true },
     { key: { _email: 1 }, name: 'email_unique', unique: true },
   ],
@@ -42,11 +48,21 @@ export const INDEXES: Record<string, IndexDescription[]> = {
     { key: { user_id: 1, _created: -1, notification_id: -1 }, name: 'by_user_newest' },
     { key: { user_id: 1, source_event_id: 1 }, name: 'source_event_unique', unique: true },
   ],
+  [COLLECTIONS.notificationSubscriptions]: [{ key: { user_id: 1 }, name: 'by_user' }],
+  [COLLECTIONS.notificationDeliveries]: [
+    { key: { status: 1, _due: 1 }, name: 'pending_by_due' },
+    { key: { user_id: 1, _created: -1, delivery_id: -1 }, name: 'by_user_newest' },
+  ],
+  [COLLECTIONS.notificationDeliveryAttempts]: [
+    { key: { delivery_id: 1, attempt: 1 }, name: 'by_delivery' },
+    { key: { user_id: 1, channel: 1, _started: 1 }, name: 'by_user_channel_started' },
+  ],
   [COLLECTIONS.savedScripts]: [{ key: { user_id: 1, _updated: -1, script_id: -1 }, name: 'by_user_recent' }],
   [COLLECTIONS.userSettingsRevisions]: [{ key: { user_id: 1, version: -1 }, name: 'by_user_newest' }],
   [COLLECTIONS.events]: [
     { key: { seq: 1 }, name: 'seq_unique', unique: true },
     { key: { aggregate_id: 1, seq: 1 }, name: 'by_aggregate' },
+    { key: { 'event.metadata.user_id': 1, 'event.timestamp': -1, seq: -1 }, name: 'by_user_newest' },
   ],
   [COLLECTIONS.deadLetters]: [{ key: { _created: -1, dead_letter_id: -1 }, name: 'newest' }],
 };
@@ -86,6 +102,13 @@ export async function openMongoStore(
         collection(COLLECTIONS.executionClaims),
       ),
       notifications: mongoNotificationRepository(collection(COLLECTIONS.notifications)),
+      notificationSubscriptions: mongoNotificationSubscriptionRepository(
+        collection(COLLECTIONS.notificationSubscriptions),
+      ),
+      notificationDeliveries: mongoNotificationDeliveryRepository(
+        collection(COLLECTIONS.notificationDeliveries),
+        collection(COLLECTIONS.notificationDeliveryAttempts),
+      ),
       savedScripts: mongoSavedScriptRepository(collection(COLLECTIONS.savedScripts)),
       userSettings: mongoUserSettingsRepository(
         collection(COLLECTIONS.userSettings),

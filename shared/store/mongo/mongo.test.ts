@@ -5,7 +5,9 @@ import {
   describeDeadLetterRepositoryContract,
   describeEventStoreContract,
   describeExecutionRepositoryContract,
+  describeNotificationDeliveryRepositoryContract,
   describeNotificationRepositoryContract,
+  describeNotificationSubscriptionRepositoryContract,
   describeSavedScriptRepositoryContract,
   describeUserRepositoryContract,
   describeUserSettingsRepositoryContract,
@@ -41,6 +43,8 @@ describe.skipIf(!url)('MongoDB store', () => {
   describeUserRepositoryContract('mongodb', openFresh);
   describeExecutionRepositoryContract('mongodb', openFresh);
   describeNotificationRepositoryContract('mongodb', openFresh);
+  describeNotificationSubscriptionRepositoryContract('mongodb', openFresh);
+  describeNotificationDeliveryRepositoryContract('mongodb', openFresh);
   describeSavedScriptRepositoryContract('mongodb', openFresh);
   describeUserSettingsRepositoryContract('mongodb', openFresh);
   describeEventStoreContract('mongodb', openFresh);

@@ -80,5 +80,8 @@ export function mongoNotificationRepository(
       if (!current || current.user_id !== userId) return false;
       return (await notifications.deleteOne({ _id: notificationId })).deletedCount > 0;
     },
+    async deleteForUser(userId) {
+      return (await notifications.deleteMany({ user_id: userId })).deletedCount;
+    },
   };
 }

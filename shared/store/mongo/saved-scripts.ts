@@ -56,5 +56,8 @@ export function mongoSavedScriptRepository(scripts: Collection<StoredDocument>):
       if (!(await owned(userId, scriptId))) return false;
       return (await scripts.deleteOne({ _id: scriptId })).deletedCount > 0;
     },
+    async deleteForUser(userId) {
+      return (await scripts.deleteMany({ user_id: userId })).deletedCount;
+    },
   };
 }

@@ -82,5 +82,11 @@ export function mongoUserSettingsRepository(
         .toArray();
       return found ? parseRevision(found) : null;
     },
+    async deleteForUser(userId) {
+      // Revisions first: until the document goes, a read still finds what it names.
+      const history = await revisions.deleteMany({ user_id: userId });
+      const document = await settings.deleteOne({ _id: userId });
+      return history.deletedCount > 0 || document.deletedCount > 0 ? 1 : 0;
+    },
   };
 }

@@ -1,7 +1,14 @@
-import type { Collection } from 'mongodb';
+import type { Collection, Filter } from 'mongodb';
 import type { UserRecord } from '../../domain/user';
-import { ConflictError, type UserRepository } from '../ports';
-import { definedFields, isDuplicateKey, type StoredDocument, storable, toRecord } from './documents';
+import { ConflictError, type UserFilter, type UserRepository } from '../ports';
+import {
+  definedFields,
+  isDuplicateKey,
+  literalPattern,
+  type StoredDocument,
+  storable,
+  toRecord,
+} from './documents';
 
 /** Usernames and emails are unique regardless of letter case: unique indexes hold lower-cased copies. */
 const uniqueKey = (value: string): string => value.toLowerCase();
@@ -12,6 +19,18 @@ const toDocument = (user: UserRecord): StoredDocument => ({
   _username: uniqueKey(user.username),
   _email: uniqueKey(user.email),
 });
+
+/** The search runs over the lower-cased copies, so it ignores letter case as the names' uniqueness does. */
+function toQuery(filter: UserFilter): Filter<StoredDocument> {
+  const query: Filter<StoredDocument> = {};
+  if (filter.search) {
+    const pattern = literalPattern(uniqueKey(filter.search));
+    query.$or = [{ _username: { $regex: pattern } }, { _email: { $regex: pattern } }];
+  }
+  if (filter.role !== undefined) query.role = filter.role;
+  if (filter.isActive !== undefined) query.is_active = filter.isActive;
+  return query;
+}
 
 export function mongoUserRepository(users: Collection<StoredDocument>): UserRepository {
   /**
@@ -83,6 +102,19 @@ export function mongoUserRepository(users: Collection<StoredDocument>): UserRepo
     },
     async count() {
       return users.countDocuments({});
+    },
+    async list(filter, paging) {
+      const query = toQuery(filter);
+      const [documents, total] = await Promise.all([
+        paging.limit > 0
+          ? users.find(query).sort({ _username: 1, _id: 1 }).skip(paging.offset).limit(paging.limit).toArray()
+          : [],
+        users.countDocuments(query),
+      ]);
+      return { items: documents.map((document) => toRecord<UserRecord>(document)!), total };
+    },
+    async delete(userId) {
+      return (await users.deleteOne({ _id: userId })).deletedCount > 0;
     },
   };
 }

@@ -85,6 +85,49 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (user_id, version)
   ) WITHOUT ROWID;
   `,
+  // 4: events by the user their metadata names, by event time, for an admin's view of a user and for
+  // deleting a user's data; filled in for the events already stored.
+  `
+  ALTER TABLE events ADD COLUMN user_id TEXT;
+  ALTER TABLE events ADD COLUMN created_ms INTEGER;
+  UPDATE events SET
+    user_id = json_extract(doc, '$.metadata.user_id'),
+    created_ms = CAST(round((julianday(json_extract(doc, '$.timestamp')) - 2440587.5) * 86400000) AS INTEGER);
+  CREATE INDEX events_by_user ON events (user_id, created_ms DESC, seq DESC) WHERE user_id IS NOT NULL;
+  `,
+  // 5: notification subscriptions per user and channel; deliveries to webhook and Slack, found by when
+  // they are due and listed per user; every attempt, keyed by delivery and number (the key is the claim).
+  `
+  CREATE TABLE notification_subscriptions (
+    user_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (user_id, channel)
+  ) WITHOUT ROWID;
+  CREATE TABLE notification_deliveries (
+    delivery_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    status TEXT NOT NULL,
+    due_ms INTEGER,
+    created_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX notification_deliveries_due ON notification_deliveries (due_ms) WHERE status = 'pending';
+  CREATE INDEX notification_deliveries_by_user
+    ON notification_deliveries (user_id, created_ms DESC, delivery_id DESC);
+  CREATE TABLE notification_delivery_attempts (
+    delivery_id TEXT NOT NULL,
+    attempt INTEGER NOT NULL,
+    user_id TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    started_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL,
+    PRIMARY KEY (delivery_id, attempt)
+  ) WITHOUT ROWID;
+  CREATE INDEX notification_delivery_attempts_by_user
+    ON notification_delivery_attempts (user_id, channel, started_ms);
+  `,
 ];
 
 /** The schema version this build writes. */

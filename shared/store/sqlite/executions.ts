@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { ExecutionRecord } from '../../domain/execution';
+import type { ExecutionRecord, ExecutionStatus } from '../../domain/execution';
 import { ConflictError, type ExecutionFilter, type ExecutionRepository } from '../ports';
 import { type SqliteDatabase, toMillis } from './database';
 import { applyPatch } from './patch';
@@ -31,6 +31,12 @@ export function sqliteExecutionRepository(db: SqliteDatabase): ExecutionReposito
        RETURNING doc`,
     ),
     delete: db.prepare<[string]>('DELETE FROM executions WHERE execution_id = ?'),
+    deleteForUser: db.prepare<[string], { execution_id: string }>(
+      'DELETE FROM executions WHERE user_id = ? RETURNING execution_id',
+    ),
+    countByStatus: db.prepare<[string], { status: ExecutionStatus; n: number }>(
+      'SELECT status, COUNT(*) AS n FROM executions WHERE user_id = ? GROUP BY status',
+    ),
   };
 
   // One statement pair per combination of filters, prepared the first time that combination is used.
@@ -116,8 +122,14 @@ export function sqliteExecutionRepository(db: SqliteDatabase): ExecutionReposito
       if (filter.createdTo !== undefined) params.createdTo = toMillis(filter.createdTo);
       return readPage(statements, params, paging.limit, paging.skip);
     },
+    async countByStatus(userId) {
+      return Object.fromEntries(sql.countByStatus.all(userId).map((row) => [row.status, row.n]));
+    },
     async delete(executionId) {
       return sql.delete.run(executionId).changes > 0;
+    },
+    async deleteForUser(userId) {
+      return sql.deleteForUser.all(userId).map((row) => row.execution_id);
     },
   };
 }

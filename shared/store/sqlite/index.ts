@@ -4,6 +4,8 @@ import { migrate, openDatabase } from './database';
 import { sqliteDeadLetterRepository } from './dead-letters';
 import { sqliteEventStore } from './events';
 import { sqliteExecutionRepository } from './executions';
+import { sqliteNotificationDeliveryRepository } from './notification-deliveries';
+import { sqliteNotificationSubscriptionRepository } from './notification-subscriptions';
 import { sqliteNotificationRepository } from './notifications';
 import { sqliteSavedScriptRepository } from './saved-scripts';
 import { sqliteSessionRepository } from './sessions';
@@ -24,6 +26,8 @@ export function openSqliteStore(path: string): Repositories {
     sessions: sqliteSessionRepository(db),
     executions: sqliteExecutionRepository(db),
     notifications: sqliteNotificationRepository(db),
+    notificationSubscriptions: sqliteNotificationSubscriptionRepository(db),
+    notificationDeliveries: sqliteNotificationDeliveryRepository(db),
     savedScripts: sqliteSavedScriptRepository(db),
     userSettings: sqliteUserSettingsRepository(db),
     events: sqliteEventStore(db),

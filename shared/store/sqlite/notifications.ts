@@ -46,6 +46,7 @@ export function sqliteNotificationRepository(db: SqliteDatabase): NotificationRe
     delete: db.prepare<[string, string]>(
       'DELETE FROM notifications WHERE notification_id = ? AND user_id = ?',
     ),
+    deleteForUser: db.prepare<[string]>('DELETE FROM notifications WHERE user_id = ?'),
   };
 
   const readPage = db.transaction((params: Record<string, unknown>, limit: number, offset: number) => ({
@@ -93,6 +94,9 @@ export function sqliteNotificationRepository(db: SqliteDatabase): NotificationRe
     },
     async delete(userId, notificationId) {
       return sql.delete.run(notificationId, userId).changes > 0;
+    },
+    async deleteForUser(userId) {
+      return sql.deleteForUser.run(userId).changes;
     },
   };
 }

@@ -19,6 +19,7 @@ export function sqliteSavedScriptRepository(db: SqliteDatabase): SavedScriptRepo
       'UPDATE saved_scripts SET updated_ms = @updated_ms, doc = @doc WHERE script_id = @script_id',
     ),
     delete: db.prepare<[string, string]>('DELETE FROM saved_scripts WHERE script_id = ? AND user_id = ?'),
+    deleteForUser: db.prepare<[string]>('DELETE FROM saved_scripts WHERE user_id = ?'),
   };
 
   const parse = (found: { doc: string } | undefined) =>
@@ -69,6 +70,9 @@ export function sqliteSavedScriptRepository(db: SqliteDatabase): SavedScriptRepo
     },
     async delete(userId, scriptId) {
       return sql.delete.run(scriptId, userId).changes > 0;
+    },
+    async deleteForUser(userId) {
+      return sql.deleteForUser.run(userId).changes;
     },
   };
 }

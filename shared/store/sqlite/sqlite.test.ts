@@ -5,6 +5,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { describeRepositoriesContract } from '../contracts';
 import {
+  aCompletedEvent,
   aNotification,
   anExecution,
   anOutputEvent,
@@ -20,6 +21,10 @@ let files = 0;
 const freshFile = () => join(directory, `store-${++files}.db`);
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
+
+/** What schema 5 added, dropped to recreate a file of an earlier schema. */
+const DROP_NOTIFICATION_DELIVERY_TABLES = `DROP TABLE notification_subscriptions;
+  DROP TABLE notification_deliveries; DROP TABLE notification_delivery_attempts;`;
 
 describeRepositoriesContract('sqlite file', async () => openSqliteStore(freshFile()));
 
@@ -61,7 +66,11 @@ describe('openSqliteStore', () => {
     await first.close();
     // What a build of schema version 1 left behind.
     const raw = new Database(path);
-    raw.exec('DROP TABLE saved_scripts; DROP TABLE user_settings; DROP TABLE user_settings_revisions;');
+    raw.exec(
+      `DROP TABLE saved_scripts; DROP TABLE user_settings; DROP TABLE user_settings_revisions;
+       DROP INDEX events_by_user; ALTER TABLE events DROP COLUMN user_id; ALTER TABLE events DROP COLUMN created_ms;
+       ${DROP_NOTIFICATION_DELIVERY_TABLES}`,
+    );
     raw.pragma('user_version = 1');
     raw.close();
 
@@ -69,6 +78,57 @@ describe('openSqliteStore', () => {
     expect(await upgraded.users.findById('user-1')).toEqual(aUser());
     await upgraded.savedScripts.create(aSavedScript());
     expect(await upgraded.userSettings.save(aSettingsRevision(1))).toBe(true);
+    await upgraded.close();
+  });
+
+  it('upgrades a file of schema 3, finding its stored events by user and time', async () => {
+    const path = freshFile();
+    const first = openSqliteStore(path);
+    const completed = aCompletedEvent({ timestamp: '2025-01-01T10:20:30.456Z' });
+    const anonymous = anOutputEvent();
+    await first.events.append(completed);
+    await first.events.append(anonymous);
+    await first.close();
+    // What a build of schema version 3 left behind: events without the user and time columns.
+    const raw = new Database(path);
+    raw.exec(
+      `DROP INDEX events_by_user; ALTER TABLE events DROP COLUMN user_id; ALTER TABLE events DROP COLUMN created_ms;
+       ${DROP_NOTIFICATION_DELIVERY_TABLES}`,
+    );
+    raw.pragma('user_version = 3');
+    raw.close();
+
+    const upgraded = openSqliteStore(path);
+    expect((await upgraded.events.listByUser('user-1')).map((stored) => stored.event)).toEqual([completed]);
+    // Exact to the millisecond: an instant one millisecond later is not counted.
+    expect(await upgraded.events.tallyByUser('user-1', '2025-01-01T10:20:30.456Z')).toEqual([
+      {
+        hour: '2025-01-01T10:00:00.000Z',
+        event_type: 'execution_completed',
+        service_name: 'monitor',
+        count: 1,
+      },
+    ]);
+    expect(await upgraded.events.tallyByUser('user-1', '2025-01-01T10:20:30.457Z')).toEqual([]);
+    expect(await upgraded.events.deleteForUser('user-1', [])).toBe(1);
+    expect(await upgraded.events.get(anonymous.event_id)).not.toBeNull();
+    await upgraded.close();
+  });
+
+  it('upgrades a file of schema 4, adding notification subscriptions and deliveries', async () => {
+    const path = freshFile();
+    const first = openSqliteStore(path);
+    await first.notifications.create(aNotification());
+    await first.close();
+    const raw = new Database(path);
+    raw.exec(DROP_NOTIFICATION_DELIVERY_TABLES);
+    raw.pragma('user_version = 4');
+    raw.close();
+
+    const upgraded = openSqliteStore(path);
+    expect(await upgraded.notificationSubscriptions.list('user-1')).toEqual([]);
+    expect(await upgraded.notificationDeliveries.nextDue()).toBeNull();
+    expect(await upgraded.notifications.get(aNotification().notification_id)).toEqual(aNotification());
     await upgraded.close();
   });
 
@@ -89,18 +149,45 @@ describe('openSqliteStore', () => {
     await expect(store.ping()).rejects.toThrow();
   });
 
-  it("serves one user's newest page from the per-user index", () => {
+  /** The plan SQLite makes for `query` on a freshly migrated file. */
+  const planOf = (query: string, ...params: unknown[]): string => {
     const path = freshFile();
     openSqliteStore(path).close();
     const raw = new Database(path, { readonly: true });
-    const plan = raw
-      .prepare(
-        `EXPLAIN QUERY PLAN SELECT doc FROM executions WHERE user_id = ? AND +status = ?
-         ORDER BY created_ms DESC, execution_id DESC LIMIT 50`,
-      )
-      .all('u', 'completed') as { detail: string }[];
+    const plan = raw.prepare(`EXPLAIN QUERY PLAN ${query}`).all(...params) as { detail: string }[];
     raw.close();
-    expect(plan.map((step) => step.detail).join('\n')).toMatch(/USING INDEX executions_by_user/);
-    expect(plan.map((step) => step.detail).join('\n')).not.toMatch(/TEMP B-TREE/);
+    return plan.map((step) => step.detail).join('\n');
+  };
+
+  it("serves one user's newest page from the per-user index", () => {
+    const plan = planOf(
+      `SELECT doc FROM executions WHERE user_id = ? AND +status = ?
+       ORDER BY created_ms DESC, execution_id DESC LIMIT 50`,
+      'u',
+      'completed',
+    );
+    expect(plan).toMatch(/USING INDEX executions_by_user/);
+    expect(plan).not.toMatch(/TEMP B-TREE/);
+  });
+
+  it('finds due deliveries from the index of pending ones, without sorting', () => {
+    const plan = planOf(
+      `SELECT doc FROM notification_deliveries WHERE status = 'pending' AND due_ms <= ?
+       ORDER BY due_ms, delivery_id LIMIT 50`,
+      0,
+    );
+    expect(plan).toMatch(/USING INDEX notification_deliveries_due/);
+  });
+
+  it("serves one user's newest events and their recent counts from the per-user event index", () => {
+    const newest = planOf(
+      'SELECT doc FROM events WHERE user_id = ? ORDER BY created_ms DESC, seq DESC LIMIT 10',
+      'u',
+    );
+    expect(newest).toMatch(/USING INDEX events_by_user/);
+    expect(newest).not.toMatch(/TEMP B-TREE/);
+    expect(planOf('SELECT COUNT(*) FROM events WHERE user_id = ? AND created_ms >= ?', 'u', 0)).toMatch(
+      /USING (COVERING )?INDEX events_by_user/,
+    );
   });
 });

@@ -21,6 +21,8 @@ export function sqliteUserSettingsRepository(db: SqliteDatabase): UserSettingsRe
       `SELECT doc FROM user_settings_revisions WHERE user_id = ? AND changed_ms <= ?
        ORDER BY version DESC LIMIT 1`,
     ),
+    deleteSettings: db.prepare<[string]>('DELETE FROM user_settings WHERE user_id = ?'),
+    deleteRevisions: db.prepare<[string]>('DELETE FROM user_settings_revisions WHERE user_id = ?'),
   };
 
   // Checking the version and writing both rows under one write lock makes racing saves take turns.
@@ -41,6 +43,11 @@ export function sqliteUserSettingsRepository(db: SqliteDatabase): UserSettingsRe
     return true;
   });
 
+  const deleteForUser = db.transaction((userId: string): number => {
+    sql.deleteRevisions.run(userId);
+    return sql.deleteSettings.run(userId).changes;
+  });
+
   return {
     async get(userId) {
       const found = sql.get.get(userId);
@@ -55,6 +62,9 @@ export function sqliteUserSettingsRepository(db: SqliteDatabase): UserSettingsRe
     async revisionAt(userId, at) {
       const found = sql.at.get(userId, toMillis(at));
       return found ? (JSON.parse(found.doc) as SettingsRevision) : null;
+    },
+    async deleteForUser(userId) {
+      return deleteForUser.immediate(userId);
     },
   };
 }

@@ -6,6 +6,12 @@ import { applyPatch } from './patch';
 /** Usernames and emails are unique regardless of letter case. */
 const uniqueKey = (value: string): string => value.toLowerCase();
 
+/** Absent filters are bound as NULL and match everyone; `instr` takes the search text literally. */
+const LIST_WHERE = `
+  WHERE (@search IS NULL OR instr(username_key, @search) > 0 OR instr(email_key, @search) > 0)
+    AND (@role IS NULL OR json_extract(doc, '$.role') = @role)
+    AND (@isActive IS NULL OR json_extract(doc, '$.is_active') = @isActive)`;
+
 export function sqliteUserRepository(db: SqliteDatabase): UserRepository {
   const sql = {
     insert: db.prepare(
@@ -23,6 +29,13 @@ export function sqliteUserRepository(db: SqliteDatabase): UserRepository {
       'SELECT user_id FROM users WHERE email_key = ? AND user_id <> ?',
     ),
     count: db.prepare<[], { n: number }>('SELECT COUNT(*) AS n FROM users'),
+    page: db.prepare<Record<string, unknown>, { doc: string }>(
+      `SELECT doc FROM users ${LIST_WHERE} ORDER BY username_key, user_id LIMIT @limit OFFSET @offset`,
+    ),
+    matching: db.prepare<Record<string, unknown>, { n: number }>(
+      `SELECT COUNT(*) AS n FROM users ${LIST_WHERE}`,
+    ),
+    delete: db.prepare<[string]>('DELETE FROM users WHERE user_id = ?'),
   };
 
   const row = (user: UserRecord) => ({
@@ -60,6 +73,12 @@ export function sqliteUserRepository(db: SqliteDatabase): UserRepository {
   const parse = (found: { doc: string } | undefined) =>
     found ? (JSON.parse(found.doc) as UserRecord) : null;
 
+  // Items and total from one read transaction, so they agree with each other.
+  const readPage = db.transaction((params: Record<string, unknown>, limit: number, offset: number) => ({
+    items: sql.page.all({ ...params, limit, offset }).map((found) => parse(found)!),
+    total: sql.matching.get(params)!.n,
+  }));
+
   return {
     async create(user) {
       create.immediate(user);
@@ -75,6 +94,18 @@ export function sqliteUserRepository(db: SqliteDatabase): UserRepository {
     },
     async count() {
       return sql.count.get()!.n;
+    },
+    async list(filter, paging) {
+      const params = {
+        search: filter.search ? uniqueKey(filter.search) : null,
+        role: filter.role ?? null,
+        // JSON booleans read back from json_extract as 1 and 0.
+        isActive: filter.isActive === undefined ? null : Number(filter.isActive),
+      };
+      return readPage(params, paging.limit, paging.offset);
+    },
+    async delete(userId) {
+      return sql.delete.run(userId).changes > 0;
     },
   };
 }

@@ -23,6 +23,20 @@ export function navigate(to: string, options: { replace?: boolean } = {}): void 
   if (!options.replace) window.scrollTo(0, 0);
 }
 
+/**
+ * Changes the current page's query in place (no new history entry): paging and filters live in the URL,
+ * so reloading or going Back keeps the view. Empty values and page 1 are left out.
+ */
+export function replaceQuery(changes: Record<string, string | number | null>): void {
+  const params = new URLSearchParams(route.search);
+  for (const [key, value] of Object.entries(changes)) {
+    if (value === null || value === '' || (key === 'page' && value === 1)) params.delete(key);
+    else params.set(key, String(value));
+  }
+  const qs = params.toString();
+  navigate(qs ? `${route.path}?${qs}` : route.path, { replace: true });
+}
+
 /** Turns clicks on plain same-origin `<a href>` into in-app navigation. */
 function interceptLinks(event: MouseEvent): void {
   if (event.defaultPrevented || event.button !== 0) return;

@@ -23,7 +23,9 @@ export interface UserResponse {
   email: string;
   role: string;
   is_active?: boolean;
+  is_superuser?: boolean;
   created_at?: string;
+  updated_at?: string;
 }
 
 export interface LoginResponse {
@@ -191,4 +193,107 @@ export interface SettingsHistoryEntry {
   old_value: unknown;
   new_value: unknown;
   reason: string | null;
+}
+
+export const USER_ROLES = ['user', 'admin', 'moderator'] as const;
+export type UserRole = (typeof USER_ROLES)[number];
+
+/** `UserResponse` as the admin user operations return it: every field present. */
+export interface AdminUser extends Required<Omit<UserResponse, 'role'>> {
+  role: UserRole;
+}
+
+export interface AdminUserPage {
+  users: AdminUser[];
+  total: number;
+  offset: number;
+  limit: number;
+}
+
+export interface DeletedUser {
+  user_deleted: boolean;
+  executions: number;
+  saved_scripts: number;
+  notifications: number;
+  user_settings: number;
+  events: number;
+  sagas: number;
+}
+
+export interface AdminUserOverview {
+  user: AdminUser;
+  stats: {
+    total_events: number;
+    events_by_type: { event_type: string; count: number }[];
+    error_rate: number;
+    avg_processing_time: number;
+  };
+  derived_counts: {
+    succeeded: number;
+    failed: number;
+    timeout: number;
+    cancelled: number;
+    terminal_total: number;
+  };
+  recent_events: { event_id: string; event_type: string; timestamp: string; execution_id?: string }[];
+}
+
+export type NotificationChannel = 'in_app' | 'webhook' | 'slack';
+export type Severity = 'low' | 'medium' | 'high' | 'urgent';
+
+/** `NotificationSubscription`, plus the webhook's signing secret (ours). */
+export interface NotificationSubscription {
+  user_id: string;
+  channel: NotificationChannel;
+  severities: Severity[];
+  include_tags: string[];
+  exclude_tags: string[];
+  enabled: boolean;
+  webhook_url: string | null;
+  slack_webhook: string | null;
+  quiet_hours_enabled: boolean;
+  quiet_hours_start: string | null;
+  quiet_hours_end: string | null;
+  timezone: string;
+  batch_interval_minutes: number;
+  webhook_secret: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  target: string;
+  started_at: string;
+  finished_at: string | null;
+  duration_ms: number | null;
+  outcome: 'in_progress' | 'succeeded' | 'failed' | 'abandoned';
+  status_code: number | null;
+  error: string | null;
+}
+
+/** One entry of GET /notifications/deliveries. */
+export interface DeliveryLogEntry {
+  delivery_id: string;
+  notification_id: string;
+  channel: 'webhook' | 'slack';
+  status: 'pending' | 'delivered' | 'failed' | 'cancelled';
+  subject: string;
+  severity: Severity;
+  tags: string[];
+  next_attempt_at: string | null;
+  held_for: 'quiet_hours' | 'throttle' | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+  attempts: DeliveryAttempt[];
+}
+
+export interface DeliveryLogPage {
+  deliveries: DeliveryLogEntry[];
+  total: number;
+  limit: number;
+  offset: number;
 }

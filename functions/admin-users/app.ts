@@ -1,0 +1,177 @@
+/**
+ * admin-users: the administrators' view of accounts — list and search, create, read, change, delete
+ * with everything the user owns, a per-user overview, password reset and login unlock. Admins only:
+ * 401 signed out, 403 for anyone else. Changes of role, active flag, username or password end the
+ * user's sessions, since sessions carry who signed in and with which role.
+ */
+import type { Context } from 'hono';
+import { clearLoginFailures } from '../../shared/auth/lockout';
+import { hashPassword } from '../../shared/auth/passwords';
+import { changeUserAccess } from '../../shared/auth/sessions';
+import { newUserRecord, type Principal, toUserResponse, type UserRecord } from '../../shared/domain/user';
+import { requireAdmin } from '../../shared/http/auth';
+import { badRequest, HttpError, notFound, readJsonObject, validate } from '../../shared/http/errors';
+import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
+import type { Platform } from '../../shared/platform/platform';
+import { ConflictError } from '../../shared/store/ports';
+import { deleteUser } from './cascade';
+import { userOverview } from './overview';
+import {
+  createRequestSchema,
+  DeleteQuerySchema,
+  ListQuerySchema,
+  resetPasswordRequestSchema,
+  updateRequestSchema,
+} from './requests';
+
+export const BASE = '/api/v1/admin/users';
+
+/** Longer than any id this platform makes; anything longer cannot name a user. */
+const MAX_ID_CHARS = 200;
+
+const userNotFound = () => notFound('User not found');
+
+/** A name or email another account holds: 409 with the store's words for which one. */
+async function orConflict<T>(write: Promise<T>): Promise<T> {
+  try {
+    return await write;
+  } catch (error) {
+    if (error instanceof ConflictError) throw new HttpError(409, error.message);
+    throw error;
+  }
+}
+
+/** True when the record is an administrator who can sign in. */
+const isActiveAdmin = (user: Pick<UserRecord, 'role' | 'is_active'>) =>
+  user.role === 'admin' && user.is_active;
+
+export function createAdminUsersApp(platform: Platform) {
+  const app = createFunctionApp(platform, 'admin-users');
+  const { store } = platform;
+  const minPassword = platform.config.PASSWORD_MIN_LENGTH;
+  const CreateSchema = createRequestSchema(minPassword);
+  const UpdateSchema = updateRequestSchema(minPassword);
+  const ResetSchema = resetPasswordRequestSchema(minPassword);
+
+  /** The calling admin and the user behind `:user_id`, or 404. */
+  async function target(c: Context<AppEnv>): Promise<{ admin: Principal; user: UserRecord }> {
+    const admin = requireAdmin(c);
+    const id = c.req.param('user_id') ?? '';
+    const user = id.length <= MAX_ID_CHARS ? await store.users.findById(id) : null;
+    if (!user) throw userNotFound();
+    return { admin, user };
+  }
+
+  /**
+   * Refuses a change that would leave no administrator able to sign in. The caller is an active admin
+   * other than `user` whenever the self-checks passed, so this guards against racing changes and
+   * records edited outside the API.
+   */
+  async function keepAnAdmin(user: UserRecord): Promise<void> {
+    if (!isActiveAdmin(user)) return;
+    const { total } = await store.users.list({ role: 'admin', isActive: true }, { limit: 0, offset: 0 });
+    if (total <= 1) throw badRequest('At least one active administrator must remain');
+  }
+
+  for (const path of [BASE, `${BASE}/`]) {
+    app.get(path, async (c) => {
+      requireAdmin(c);
+      const query = validate(ListQuerySchema, c.req.query(), 'query');
+      const page = await store.users.list(
+        { search: query.search || undefined, role: query.role },
+        { limit: query.limit, offset: query.offset },
+      );
+      return c.json({
+        users: page.items.map(toUserResponse),
+        total: page.total,
+        offset: query.offset,
+        limit: query.limit,
+      });
+    });
+
+    app.post(path, async (c) => {
+      requireAdmin(c);
+      const { password, ...fields } = validate(CreateSchema, await readJsonObject(c), 'body');
+      // The superuser flag marks the operator's first administrator; nobody grants it here.
+      const user = newUserRecord(
+        { ...fields, password_hash: await hashPassword(password) },
+        platform.now().toISOString(),
+      );
+      await orConflict(store.users.create(user));
+      return c.json(toUserResponse(user));
+    });
+  }
+
+  app.get(`${BASE}/:user_id`, async (c) => {
+    const { user } = await target(c);
+    return c.json(toUserResponse(user));
+  });
+
+  app.get(`${BASE}/:user_id/overview`, async (c) => {
+    const { user } = await target(c);
+    return c.json(await userOverview(platform, user));
+  });
+
+  app.put(`${BASE}/:user_id`, async (c) => {
+    const { admin, user } = await target(c);
+    const request = validate(UpdateSchema, await readJsonObject(c), 'body');
+    const role = request.role ?? user.role;
+    const isActive = request.is_active ?? user.is_active;
+    if (user.user_id === admin.user_id && !isActiveAdmin({ role, is_active: isActive }))
+      throw badRequest('You cannot remove your own administrator access; ask another administrator');
+    if (!isActiveAdmin({ role, is_active: isActive })) await keepAnAdmin(user);
+
+    const profile: Partial<UserRecord> = {};
+    if (request.username != null && request.username !== user.username) profile.username = request.username;
+    if (request.email != null && request.email !== user.email) profile.email = request.email;
+    if (request.password != null) profile.password_hash = await hashPassword(request.password);
+    const access: Partial<Pick<UserRecord, 'role' | 'is_active'>> = {};
+    if (role !== user.role) access.role = role;
+    if (isActive !== user.is_active) access.is_active = isActive;
+    if (Object.keys(profile).length === 0 && Object.keys(access).length === 0)
+      return c.json(toUserResponse(user));
+
+    let updated: UserRecord | null = user;
+    // Name and email first: a 409 for a taken one leaves the access as it was.
+    if (Object.keys(profile).length > 0)
+      updated = await orConflict(
+        store.users.update(user.user_id, { ...profile, updated_at: platform.now().toISOString() }),
+      );
+    if (updated && Object.keys(access).length > 0)
+      updated = await changeUserAccess(platform, user.user_id, access);
+    // A new name or password is also a reason to sign in again (changeUserAccess already did it).
+    else if (updated && (profile.username || profile.password_hash))
+      await store.sessions.deleteForUser(user.user_id);
+    if (!updated) throw userNotFound();
+    return c.json(toUserResponse(updated));
+  });
+
+  app.delete(`${BASE}/:user_id`, async (c) => {
+    const { admin, user } = await target(c);
+    const { cascade } = validate(DeleteQuerySchema, c.req.query(), 'query');
+    if (user.user_id === admin.user_id) throw badRequest('Cannot delete your own account');
+    await keepAnAdmin(user);
+    return c.json(await deleteUser(platform, user, admin, { cascade }));
+  });
+
+  app.post(`${BASE}/:user_id/reset-password`, async (c) => {
+    const { user } = await target(c);
+    const { new_password } = validate(ResetSchema, await readJsonObject(c), 'body');
+    const updated = await store.users.update(user.user_id, {
+      password_hash: await hashPassword(new_password),
+      updated_at: platform.now().toISOString(),
+    });
+    if (!updated) throw userNotFound();
+    // Whoever holds a session from before the reset must sign in with the new password.
+    await store.sessions.deleteForUser(user.user_id);
+    return c.json({ message: `Password of ${user.username} reset; their sessions have ended` });
+  });
+
+  app.post(`${BASE}/:user_id/unlock`, async (c) => {
+    const { user } = await target(c);
+    await clearLoginFailures(platform, user.username);
+    return c.json({ user_id: user.user_id, message: `${user.username} may sign in again` });
+  });
+
+  return app;
+}
