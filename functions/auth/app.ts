@@ -1,14 +1,14 @@
 /** HTTP surface of the auth function: `/api/v1/auth/{register,login,logout,me}`. */
-import type { BlockList } from 'node:net';
 import type { Context, Hono } from 'hono';
 import { clearSessionCookies, sessionToken, setSessionCookies } from '../../shared/http/auth';
-import { clientAddress, trustedProxies } from '../../shared/http/client-address';
+import { clientAddress } from '../../shared/http/client-address';
 import { readJson, ValidationFailed } from '../../shared/http/errors';
+import { addressRanges } from '../../shared/http/ip-addresses';
 import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import { type ClientInfo, login, logout, me, register } from './handlers';
 
-function clientInfo(c: Context, trusted: BlockList): ClientInfo {
+function clientInfo(c: Context, trusted: (address: string) => boolean): ClientInfo {
   const ipAddress = clientAddress(c, trusted);
   const userAgent = c.req.header('User-Agent');
   return {
@@ -34,7 +34,7 @@ async function readForm(c: Context): Promise<Record<string, unknown>> {
 
 export function createAuthApp(platform: Platform): Hono<AppEnv> {
   const app = createFunctionApp(platform, 'auth');
-  const trusted = trustedProxies(platform.config.TRUSTED_PROXIES);
+  const trusted = addressRanges(platform.config.TRUSTED_PROXIES);
 
   app.post('/api/v1/auth/register', async (c) =>
     c.json(await register(platform, await readJson(c), clientInfo(c, trusted))),

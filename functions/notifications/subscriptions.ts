@@ -9,7 +9,8 @@ import type { DeliveryAttempt, DeliveryRecord } from '../../shared/domain/notifi
 import { defaultSubscription, type SubscriptionRecord } from '../../shared/domain/notification-subscription';
 import { currentUser } from '../../shared/http/auth';
 import { readJsonObject, ValidationFailed, type ValidationIssue, validate } from '../../shared/http/errors';
-import { allowList, bareHost, targetProblem } from '../../shared/http/outbound-guard';
+import { bareHost } from '../../shared/http/ip-addresses';
+import { allowList, targetProblem } from '../../shared/http/outbound-guard';
 import { newWebhookSecret } from '../../shared/http/webhook-signature';
 import type { AppEnv } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';

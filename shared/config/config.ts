@@ -2,8 +2,8 @@
  * Configuration from the environment, validated once at start. A bad value stops the process with a
  * message naming the variable, the value and what is expected.
  */
-import { isIP } from 'node:net';
 import * as v from 'valibot';
+import { cidrOf } from '../http/ip-addresses';
 import { isAllowListEntry } from '../http/outbound-guard';
 
 const int = (min: number, max: number) =>
@@ -42,14 +42,6 @@ const cpu = v.pipe(
   v.regex(/^(\d+m|\d+(\.\d+)?)$/, 'must be a CPU quantity such as 500m or 1'),
 );
 
-/** An IP address, or a CIDR block whose prefix length fits its family. */
-function isAddressOrBlock(entry: string): boolean {
-  const [address = '', prefix, extra] = entry.split('/');
-  const version = isIP(address);
-  if (version === 0 || extra !== undefined) return false;
-  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 6 ? 128 : 32));
-}
-
 const ConfigSchema = v.object({
   PORT: v.optional(int(0, 65535), '8080'),
   HOST: v.optional(v.pipe(v.string(), v.minLength(1)), '127.0.0.1'),
@@ -85,7 +77,7 @@ const ConfigSchema = v.object({
           .filter((entry) => entry !== ''),
       ),
       v.check(
-        (entries) => entries.every(isAddressOrBlock),
+        (entries) => entries.every((entry) => cidrOf(entry) !== null),
         'must be IP addresses or CIDR blocks, comma-separated',
       ),
     ),

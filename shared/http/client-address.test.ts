@@ -1,12 +1,13 @@
 import { type ServerType, serve } from '@hono/node-server';
 import { Hono } from 'hono';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { clientAddress, trustedProxies } from './client-address';
+import { clientAddress } from './client-address';
+import { addressRanges } from './ip-addresses';
 
 /** One server per trust list, answering with the address it believes; requests come from 127.0.0.1. */
 const servers: ServerType[] = [];
 async function whoAmI(trusted: string[]): Promise<(forwardedFor?: string) => Promise<string>> {
-  const list = trustedProxies(trusted);
+  const list = addressRanges(trusted);
   const app = new Hono().get('/', (c) => c.text(clientAddress(c, list) ?? 'none'));
   const port = await new Promise<number>((resolve) => {
     servers.push(serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, (info) => resolve(info.port)));
@@ -45,6 +46,7 @@ describe('clientAddress', () => {
     expect(await behindIngress('1.2.3.4, 203.0.113.9, 10.4.0.12, 10.4.1.7')).toBe('203.0.113.9');
     expect(await behindIngress('2001:db8::1, fd00::3')).toBe('2001:db8::1');
     expect(await behindIngress('::ffff:198.51.100.4')).toBe('198.51.100.4');
+    expect(await behindIngress('::ffff:c633:6404')).toBe('198.51.100.4');
   });
 
   it('stops at a hop that is not an address', async () => {

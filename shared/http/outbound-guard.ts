@@ -6,6 +6,7 @@
  * (169.254.169.254, fd00:ec2::254, 100.100.100.200, 192.0.0.192) all lie inside them.
  */
 import { BlockList, isIP } from 'node:net';
+import { addressRanges, bareHost, cidrOf, ipv6Groups, quadOf } from './ip-addresses';
 
 export const NON_PUBLIC_V4: readonly [string, number][] = [
   ['0.0.0.0', 8], // "this network"
@@ -44,28 +45,6 @@ const nonPublic = new BlockList();
 for (const [network, prefix] of NON_PUBLIC_V4) nonPublic.addSubnet(network, prefix, 'ipv4');
 for (const [network, prefix] of NON_PUBLIC_V6) nonPublic.addSubnet(network, prefix, 'ipv6');
 
-/** `[::1]` (a URL's host) → `::1`; a zone index (`fe80::1%eth0`) is dropped. */
-export const bareHost = (host: string): string => host.replace(/^\[(.*)\]$/, '$1').replace(/%.*$/, '');
-
-/** The eight 16-bit groups of a valid IPv6 address, a trailing dotted quad included. */
-function ipv6Groups(address: string): number[] {
-  let text = address;
-  const quad: number[] = [];
-  const dotted = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
-  if (dotted) {
-    const [a, b, c, d] = dotted.slice(2).map(Number) as [number, number, number, number];
-    quad.push((a << 8) | b, (c << 8) | d);
-    text = dotted[1]!.endsWith('::') ? dotted[1]! : dotted[1]!.slice(0, -1);
-  }
-  const [head = '', tail] = text.split('::');
-  const parse = (part: string) => (part ? part.split(':').map((group) => Number.parseInt(group, 16)) : []);
-  const front = parse(head);
-  const back = [...(tail === undefined ? [] : parse(tail)), ...quad];
-  return [...front, ...Array<number>(8 - front.length - back.length).fill(0), ...back];
-}
-
-const quadOf = (high: number, low: number) => `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-
 /** The IPv4 address an IPv6 address stands for or embeds (mapped, NAT64, 6to4), if any. */
 function embeddedIPv4(address: string): string | null {
   const g = ipv6Groups(address);
@@ -74,14 +53,6 @@ function embeddedIPv4(address: string): string | null {
   if (g[0] === 0x64 && g[1] === 0xff9b && zeros(2, 6)) return quadOf(g[6]!, g[7]!); // 64:ff9b::a.b.c.d
   if (g[0] === 0x2002) return quadOf(g[1]!, g[2]!); // 2002:aabb:ccdd::
   return null;
-}
-
-/** An address as the checks see it: the IPv4 address of an IPv4-mapped IPv6 one, without a zone. */
-export function canonicalAddress(address: string): string {
-  const bare = bareHost(address);
-  if (isIP(bare) !== 6) return bare;
-  const g = ipv6Groups(bare);
-  return g.slice(0, 5).every((group) => group === 0) && g[5] === 0xffff ? quadOf(g[6]!, g[7]!) : bare;
 }
 
 /** True for a public unicast address; false for anything private, loopback, link-local or reserved. */
@@ -97,16 +68,6 @@ export function isPublicAddress(address: string): boolean {
 
 const HOST_PATTERN = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*$/;
 
-function cidrOf(entry: string): { network: string; prefix: number; family: 4 | 6 } | null {
-  const [network = '', prefixText, ...rest] = entry.split('/');
-  const family = isIP(network);
-  if ((family !== 4 && family !== 6) || rest.length > 0) return null;
-  if (prefixText === undefined) return { network, prefix: family === 4 ? 32 : 128, family };
-  if (!/^\d{1,3}$/.test(prefixText)) return null;
-  const prefix = Number(prefixText);
-  return prefix <= (family === 4 ? 32 : 128) ? { network, prefix, family } : null;
-}
-
 /** One entry of NOTIFY_ALLOWED_HOSTS: an address, a CIDR range, a host name or `*.suffix`. */
 export const isAllowListEntry = (entry: string): boolean =>
   cidrOf(entry) !== null || HOST_PATTERN.test(entry);
@@ -119,27 +80,22 @@ export interface AllowList {
 }
 
 export function allowList(entries: readonly string[]): AllowList {
-  const ranges = new BlockList();
+  const ranges: string[] = [];
   const names = new Set<string>();
   const suffixes: string[] = [];
   for (const raw of entries) {
     const entry = raw.trim().toLowerCase();
-    const cidr = cidrOf(entry);
-    if (cidr)
-      ranges.addSubnet(canonicalAddress(cidr.network), cidr.prefix, cidr.family === 4 ? 'ipv4' : 'ipv6');
+    if (cidrOf(entry)) ranges.push(entry);
     else if (entry.startsWith('*.')) suffixes.push(entry.slice(1));
     else if (entry) names.add(entry);
   }
+  const inRanges = addressRanges(ranges);
   return {
     allowsHost(hostname) {
       const name = hostname.toLowerCase().replace(/\.$/, '');
       return names.has(name) || suffixes.some((suffix) => name.endsWith(suffix));
     },
-    allowsAddress(address) {
-      const canonical = canonicalAddress(address);
-      const family = isIP(canonical);
-      return family !== 0 && ranges.check(canonical, family === 4 ? 'ipv4' : 'ipv6');
-    },
+    allowsAddress: inRanges,
   };
 }
 

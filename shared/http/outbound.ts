@@ -11,7 +11,8 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http, { type IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
-import { type AllowList, bareHost, isPublicAddress, targetProblem } from './outbound-guard';
+import { bareHost } from './ip-addresses';
+import { type AllowList, isPublicAddress, targetProblem } from './outbound-guard';
 
 /** Resolves a host name to every address it has (tests substitute answers). */
 export type Resolver = (hostname: string) => Promise<LookupAddress[]>;

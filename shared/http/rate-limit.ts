@@ -5,7 +5,8 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AppEnv } from '../platform/function';
 import type { Platform } from '../platform/platform';
-import { clientAddress, trustedProxies } from './client-address';
+import { clientAddress } from './client-address';
+import { addressRanges } from './ip-addresses';
 
 export interface RateLimitRule {
   /** Names the counter; rules with different names never share one. */
@@ -35,7 +36,7 @@ export async function countRequest(
 }
 
 export function rateLimit(platform: Platform, rule: RateLimitRule): MiddlewareHandler<AppEnv> {
-  const trusted = trustedProxies(platform.config.TRUSTED_PROXIES);
+  const trusted = addressRanges(platform.config.TRUSTED_PROXIES);
   return async (c, next) => {
     if (!platform.config.RATE_LIMIT_ENABLED) return next();
     const user = c.get('user');
