@@ -15,10 +15,16 @@ export interface ArrivalRateOptions {
   rate: number;
   seconds: number;
   connections: number;
+  /**
+   * Seconds sent at the same rate before the measured ones, over the same sockets, and not timed: the
+   * connections are open and the server's pools are at their working size when timing starts.
+   */
+  warmupSeconds?: number;
   onResponse?(status: number, body: string): void;
 }
 
 export interface ArrivalRateResult {
+  /** Timed requests sent (warm-up excluded). */
   sent: number;
   /** Answered with 2xx. */
   ok: number;
@@ -30,13 +36,15 @@ export interface ArrivalRateResult {
 /** Sends `rate × seconds` requests on schedule and resolves when the last one is answered. */
 export async function runAtArrivalRate(options: ArrivalRateOptions): Promise<ArrivalRateResult> {
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.connections });
-  const total = Math.round(options.rate * options.seconds);
+  const untimed = Math.round(options.rate * (options.warmupSeconds ?? 0));
+  const total = untimed + Math.round(options.rate * options.seconds);
   const intervalMs = 1000 / options.rate;
   const result: ArrivalRateResult = { sent: 0, ok: 0, failed: 0, latencies: [] };
+  let sent = 0;
   const answered: Promise<void>[] = [];
   const start = performance.now();
 
-  const send = (due: number) =>
+  const send = (due: number, timed: boolean) =>
     new Promise<void>((resolve) => {
       const request = http.request(
         options.url,
@@ -46,17 +54,18 @@ export async function runAtArrivalRate(options: ArrivalRateOptions): Promise<Arr
           response.on('data', (chunk: Buffer) => chunks.push(chunk));
           response.on('end', () => {
             const status = response.statusCode ?? 0;
+            options.onResponse?.(status, Buffer.concat(chunks).toString('utf8'));
+            if (!timed) return resolve();
             result.latencies.push(performance.now() - due);
             if (status >= 200 && status < 300) result.ok++;
             else result.failed++;
-            options.onResponse?.(status, Buffer.concat(chunks).toString('utf8'));
             resolve();
           });
         },
       );
       request.on('timeout', () => request.destroy(new Error('timed out')));
       request.on('error', () => {
-        result.failed++;
+        if (timed) result.failed++;
         resolve();
       });
       request.end(options.body);
@@ -67,17 +76,18 @@ export async function runAtArrivalRate(options: ArrivalRateOptions): Promise<Arr
   await new Promise<void>((resolve) => {
     const tick = () => {
       const now = performance.now();
-      while (result.sent < total && start + result.sent * intervalMs <= now) {
-        answered.push(send(start + result.sent * intervalMs));
-        result.sent++;
+      while (sent < total && start + sent * intervalMs <= now) {
+        answered.push(send(start + sent * intervalMs, sent >= untimed));
+        sent++;
       }
-      if (result.sent >= total) return resolve();
-      setTimeout(tick, Math.max(0, start + result.sent * intervalMs - performance.now()));
+      if (sent >= total) return resolve();
+      setTimeout(tick, Math.max(0, start + sent * intervalMs - performance.now()));
     };
     tick();
   });
   await Promise.all(answered);
   agent.destroy();
+  result.sent = total - untimed;
   result.latencies.sort((a, b) => a - b);
   return result;
 }
