@@ -18,7 +18,7 @@ import { EXAMPLE_SCRIPTS } from '../../shared/executions/examples';
 import { submitExecution } from '../../shared/executions/submission';
 import { canAccess, currentUser, requireAdmin } from '../../shared/http/auth';
 import { badRequest, forbidden, HttpError, notFound, readJson, validate } from '../../shared/http/errors';
-import { queryInt, UuidSchema } from '../../shared/http/params';
+import { DateTimeSchema, queryInt, UuidSchema } from '../../shared/http/params';
 import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 
@@ -29,14 +29,11 @@ const CancelSchema = v.object({
   ),
 });
 
-const isoTime = v.optional(
-  v.pipe(v.string(), v.isoTimestamp('must be an ISO 8601 date-time with time zone')),
-);
 const ListQuerySchema = v.object({
   status: v.optional(v.picklist(EXECUTION_STATUSES, `must be one of ${EXECUTION_STATUSES.join(', ')}`)),
   lang: v.optional(v.pipe(v.string(), v.maxLength(32))),
-  start_time: isoTime,
-  end_time: isoTime,
+  start_time: v.optional(DateTimeSchema),
+  end_time: v.optional(DateTimeSchema),
   limit: queryInt(1, 200, 50),
   skip: queryInt(0, 1_000_000, 0),
 });
@@ -145,8 +142,8 @@ export function createExecutionsApp(platform: Platform) {
         userId: user.user_id,
         status: query.status,
         lang: query.lang,
-        createdFrom: query.start_time && new Date(query.start_time).toISOString(),
-        createdTo: query.end_time && new Date(query.end_time).toISOString(),
+        createdFrom: query.start_time,
+        createdTo: query.end_time,
       },
       { limit: query.limit, skip: query.skip },
     );

@@ -195,11 +195,30 @@ describe('GET /user/executions', () => {
       total: number;
     };
     expect(completed.total).toBe(1);
+
+    // A window written with zone offsets selects by instant: 10:00+02:00 is 08:00Z.
+    const created = pages.map((e) => Date.parse(e.created_at));
+    const offset = (ms: number) => new Date(ms + 2 * 3_600_000).toISOString().replace('Z', '+02:00');
+    const window = `start_time=${encodeURIComponent(offset(Math.min(...created)))}&end_time=${encodeURIComponent(offset(Math.max(...created)))}`;
+    const inWindow = (await (await get(`/api/v1/user/executions?${window}`, session)).json()) as {
+      total: number;
+    };
+    expect(inWindow.total).toBe(5);
   });
 
   it('answers 401 and 422 for bad queries', async () => {
     expect((await get('/api/v1/user/executions')).status).toBe(401);
-    for (const query of ['limit=500', 'skip=-1', 'status=done', 'start_time=yesterday']) {
+    for (const query of [
+      'limit=500',
+      'skip=-1',
+      'status=done',
+      'start_time=yesterday',
+      // Allowed by the ISO 8601 pattern but not a time `Date` can read.
+      'start_time=2024-01-01T00:00:00%2B05',
+      'end_time=2024-02-30T00:00:00Z%00',
+      // The same instants in other zones: the window is compared as times, not as text.
+      'start_time=2024-01-01T12:00:00Z&end_time=2024-01-01T13:00:00%2B05:00',
+    ]) {
       expect((await get(`/api/v1/user/executions?${query}`, owner)).status, query).toBe(422);
     }
   });

@@ -8,7 +8,12 @@ import { ERROR_TYPES, QUEUE_PRIORITIES } from '../domain/execution';
 import { NOTIFICATION_SEVERITIES } from '../domain/notification';
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
-const Timestamp = v.pipe(v.string(), v.isoTimestamp());
+// Consumers do date arithmetic on these: a spelling `Date` cannot read (`+05`) is a malformed event.
+const Timestamp = v.pipe(
+  v.string(),
+  v.isoTimestamp(),
+  v.check((text) => !Number.isNaN(Date.parse(text)), 'must be a date-time'),
+);
 
 export const EventMetadataSchema = v.object({
   service_name: v.string(),

@@ -125,6 +125,20 @@ describe('cloudEventSink', () => {
     expect(await unsupported.json()).toEqual({ detail: expect.stringMatching(/must be application\/json/) });
   });
 
+  it('answers 400 for an event whose timestamp Date cannot read, without running the handler', async () => {
+    let runs = 0;
+    const app = sinkApp({ pod_created: async () => void runs++ });
+
+    const response = await post(
+      app,
+      toBinaryRequest({ ...podCreated(), timestamp: '2024-01-01T00:00:00+05' }, 'http://run-pod.local/'),
+    );
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({ detail: expect.stringMatching(/timestamp/) });
+    expect(runs).toBe(0);
+  });
+
   it('answers 400 for an event type it has no handler for', async () => {
     const app = sinkApp({ pod_created: async () => {} });
 

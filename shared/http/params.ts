@@ -17,6 +17,19 @@ export const queryInt = (min: number, max: number, fallback: number) =>
     String(fallback),
   );
 
+const DATE_TIME_MESSAGE = 'must be an ISO 8601 date-time with a time zone, such as 2024-05-01T12:00:00Z';
+
+/**
+ * An ISO 8601 date-time with a zone, as its canonical UTC form (`…T12:00:00+02:00` → `…T10:00:00.000Z`),
+ * so values compare and sort as text. Spellings the format allows but `Date` cannot read (`+05`) are refused.
+ */
+export const DateTimeSchema = v.pipe(
+  v.string(),
+  v.isoTimestamp(DATE_TIME_MESSAGE),
+  v.check((text) => !Number.isNaN(Date.parse(text)), DATE_TIME_MESSAGE),
+  v.transform((text) => new Date(text).toISOString()),
+);
+
 /** An IANA time zone the runtime knows, in its canonical spelling (`europe/berlin` → `Europe/Berlin`). */
 export const TimeZoneSchema = v.pipe(
   v.string('must be a string'),
