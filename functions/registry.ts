@@ -6,6 +6,7 @@ import { executionsFunction } from './executions';
 import { monitorFunction } from './monitor';
 import { notificationsFunction } from './notifications';
 import { notifyFunction } from './notify';
+import { openapiFunction } from './openapi';
 import { runPodFunction } from './run-pod';
 import { savedScriptsFunction } from './saved-scripts';
 import { storeResultFunction } from './store-result';
@@ -26,4 +27,5 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   monitorFunction,
   storeResultFunction,
   notifyFunction,
+  openapiFunction,
 ];

@@ -2,21 +2,13 @@
  * Accounts and sessions: register, log in, log out, who am I. Pure of HTTP so tests can call them
  * directly; `app.ts` turns their results into responses and cookies.
  */
-import * as v from 'valibot';
-import { EmailSchema, passwordSchema, UsernameSchema } from '../../shared/auth/account-fields';
 import {
   accountLocked,
   clearLoginFailures,
   lockRemainingMs,
   recordLoginFailure,
 } from '../../shared/auth/lockout';
-import {
-  hashPassword,
-  MAX_PASSWORD_LENGTH,
-  needsRehash,
-  verifyAgainstDummy,
-  verifyPassword,
-} from '../../shared/auth/passwords';
+import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../shared/auth/passwords';
 import { endSession, type IssuedSession, startSession } from '../../shared/auth/sessions';
 import {
   newUserRecord,
@@ -29,32 +21,13 @@ import type { EventOf } from '../../shared/events/schemas';
 import { HttpError, unauthorized, validate } from '../../shared/http/errors';
 import type { Platform } from '../../shared/platform/platform';
 import { ConflictError } from '../../shared/store/ports';
+import { LoginFormSchema, registrationSchema } from './requests';
 
 /** Where a request came from, for the audit trail. */
 export interface ClientInfo {
   ipAddress?: string;
   userAgent?: string;
 }
-
-const registrationSchema = (minPasswordLength: number) =>
-  v.object({
-    username: UsernameSchema,
-    email: EmailSchema,
-    password: passwordSchema(minPasswordLength),
-  });
-
-const LoginFormSchema = v.object({
-  username: v.pipe(
-    v.string('username is required'),
-    v.minLength(1, 'username is required'),
-    v.maxLength(256, 'username is too long'),
-  ),
-  password: v.pipe(
-    v.string('password is required'),
-    v.minLength(1, 'password is required'),
-    v.maxLength(MAX_PASSWORD_LENGTH, `password must be at most ${MAX_PASSWORD_LENGTH} characters`),
-  ),
-});
 
 type UserEventType = 'user_registered' | 'user_logged_in' | 'user_logged_out' | 'auth_failed';
 

@@ -3,45 +3,18 @@
  * needs before submitting (runtimes, limits, examples).
  */
 import type { Context } from 'hono';
-import * as v from 'valibot';
 import { formatBytes } from '../../shared/config/config';
-import {
-  EXECUTION_STATUSES,
-  type ExecutionRecord,
-  isTerminal,
-  toExecutionResult,
-} from '../../shared/domain/execution';
+import { type ExecutionRecord, isTerminal, toExecutionResult } from '../../shared/domain/execution';
 import type { Principal } from '../../shared/domain/user';
-import { EVENT_TYPES } from '../../shared/events/schemas';
 import { requestCancellation } from '../../shared/executions/cancellation';
 import { EXAMPLE_SCRIPTS } from '../../shared/executions/examples';
 import { submitExecution } from '../../shared/executions/submission';
 import { canAccess, currentUser, requireAdmin } from '../../shared/http/auth';
 import { badRequest, forbidden, HttpError, notFound, readJson, validate } from '../../shared/http/errors';
-import { DateTimeSchema, queryInt, UuidSchema } from '../../shared/http/params';
+import { UuidSchema } from '../../shared/http/params';
 import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
-
-const CancelSchema = v.object({
-  reason: v.optional(
-    v.pipe(v.string(), v.maxLength(500, 'reason must be at most 500 characters')),
-    'User requested cancellation',
-  ),
-});
-
-const ListQuerySchema = v.object({
-  status: v.optional(v.picklist(EXECUTION_STATUSES, `must be one of ${EXECUTION_STATUSES.join(', ')}`)),
-  lang: v.optional(v.pipe(v.string(), v.maxLength(32))),
-  start_time: v.optional(DateTimeSchema),
-  end_time: v.optional(DateTimeSchema),
-  limit: queryInt(1, 200, 50),
-  skip: queryInt(0, 1_000_000, 0),
-});
-
-const EventsQuerySchema = v.object({
-  event_types: v.optional(v.array(v.picklist(EVENT_TYPES, `must be one of ${EVENT_TYPES.join(', ')}`))),
-  limit: queryInt(1, 1000, 100),
-});
+import { CancelSchema, EventsQuerySchema, ListQuerySchema } from './requests';
 
 const STARTED_AT = Date.now();
 

@@ -4,32 +4,17 @@
  * their own notifications; anyone else's id answers 404 as if it did not exist.
  */
 import type { Context } from 'hono';
-import * as v from 'valibot';
-import { NOTIFICATION_STATUSES, toNotificationResponse } from '../../shared/domain/notification';
+import { toNotificationResponse } from '../../shared/domain/notification';
 import { currentUser } from '../../shared/http/auth';
 import { notFound, validate } from '../../shared/http/errors';
-import { queryInt, UuidSchema } from '../../shared/http/params';
 import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
-import { TagQuery } from './requests';
+import { ListQuery, NotificationIdParam } from './requests';
 import { registerSubscriptionRoutes } from './subscriptions';
 
 export const BASE = '/api/v1/notifications';
 /** Inbox contents are per user and change with every event: never served from a shared or stale cache. */
 const PRIVATE_NO_CACHE = { 'Cache-Control': 'private, no-cache' };
-
-const ListQuery = v.object({
-  status: v.optional(v.picklist(NOTIFICATION_STATUSES, `must be one of ${NOTIFICATION_STATUSES.join(', ')}`)),
-  include_tags: TagQuery,
-  exclude_tags: TagQuery,
-  tag_prefix: v.optional(v.pipe(v.string(), v.maxLength(200))),
-  limit: queryInt(1, 100, 50),
-  offset: queryInt(0, Number.MAX_SAFE_INTEGER, 0),
-});
-
-const NotificationIdParam = v.object({
-  notification_id: UuidSchema,
-});
 
 function notificationIdOf(c: Context<AppEnv>): string {
   return validate(NotificationIdParam, { notification_id: c.req.param('notification_id') }, 'path')

@@ -1,9 +1,13 @@
 /** What the notifications endpoints accept, each field checked by valibot so a 422 names the one at fault. */
 import * as v from 'valibot';
-import { NOTIFICATION_CHANNELS, NOTIFICATION_SEVERITIES } from '../../shared/domain/notification';
+import {
+  NOTIFICATION_CHANNELS,
+  NOTIFICATION_SEVERITIES,
+  NOTIFICATION_STATUSES,
+} from '../../shared/domain/notification';
 import { EXTERNAL_CHANNELS } from '../../shared/domain/notification-delivery';
 import { TIME_OF_DAY } from '../../shared/domain/notification-subscription';
-import { queryInt, TimeZoneSchema } from '../../shared/http/params';
+import { queryInt, TimeZoneSchema, UuidSchema } from '../../shared/http/params';
 
 const oneOf = (values: readonly string[]) => `must be one of ${values.join(', ')}`;
 
@@ -67,4 +71,17 @@ export const DeliveryLogQuery = v.object({
   channel: v.optional(v.picklist(EXTERNAL_CHANNELS, oneOf(EXTERNAL_CHANNELS))),
   limit: queryInt(1, 100, 20),
   offset: queryInt(0, Number.MAX_SAFE_INTEGER, 0),
+});
+
+export const ListQuery = v.object({
+  status: v.optional(v.picklist(NOTIFICATION_STATUSES, `must be one of ${NOTIFICATION_STATUSES.join(', ')}`)),
+  include_tags: TagQuery,
+  exclude_tags: TagQuery,
+  tag_prefix: v.optional(v.pipe(v.string(), v.maxLength(200))),
+  limit: queryInt(1, 100, 50),
+  offset: queryInt(0, Number.MAX_SAFE_INTEGER, 0),
+});
+
+export const NotificationIdParam = v.object({
+  notification_id: UuidSchema,
 });

@@ -13,7 +13,6 @@
 import type { HttpBindings } from '@hono/node-server';
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { type Context, Hono } from 'hono';
-import * as v from 'valibot';
 import { type ExecutionRecord, toExecutionResult } from '../../shared/domain/execution';
 import type { FanoutMessage } from '../../shared/events/publisher';
 import { STREAM_END_EVENTS } from '../../shared/events/schemas';
@@ -26,18 +25,8 @@ import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import { frameFor, isVisible, statusFrame } from './frames';
 import { LiveChannels } from './live';
+import { CursorSchema } from './requests';
 import { encodeComment, encodeFrame, OpenStreams, SSE_HEADERS, type SseStream } from './sse';
-
-const CursorSchema = v.object({
-  'Last-Event-ID': v.optional(
-    v.pipe(
-      v.string(),
-      v.regex(/^\d{1,15}$/, 'must be the id of a frame from this stream'),
-      v.transform(Number),
-    ),
-    '0',
-  ),
-});
 
 const HISTORY_PAGE = 1000;
 const STREAM_ENDS: ReadonlySet<string> = new Set(STREAM_END_EVENTS);

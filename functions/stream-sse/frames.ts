@@ -1,20 +1,28 @@
 /** The wire shape of execution stream frames (`SSEExecutionEventSchema` of the reference, plus output chunks). */
-import type { ExecutionResult, ExecutionStatus } from '../../shared/domain/execution';
-import type { DomainEvent, EventType } from '../../shared/events/schemas';
+import * as v from 'valibot';
+import {
+  EXECUTION_STATUSES,
+  type ExecutionResult,
+  ExecutionResultSchema,
+  type ExecutionStatus,
+} from '../../shared/domain/execution';
+import { type DomainEvent, EVENT_TYPES, type EventType } from '../../shared/events/schemas';
 
-export interface ExecutionFrame {
-  event_type: EventType | 'status';
-  execution_id: string;
-  timestamp: string | null;
-  event_id: string | null;
-  status: ExecutionStatus | null;
-  result: ExecutionResult | null;
-  stream?: 'stdout' | 'stderr';
-  data?: string;
-  exit_code?: number;
-  error_type?: string;
-  error_message?: string;
-}
+export const ExecutionFrameSchema = v.object({
+  event_type: v.picklist([...EVENT_TYPES, 'status']),
+  execution_id: v.string(),
+  timestamp: v.nullable(v.string()),
+  event_id: v.nullable(v.string()),
+  status: v.nullable(v.picklist(EXECUTION_STATUSES)),
+  result: v.nullable(ExecutionResultSchema),
+  /** Output chunks: which stream and the text. */
+  stream: v.optional(v.picklist(['stdout', 'stderr'])),
+  data: v.optional(v.string()),
+  exit_code: v.optional(v.number()),
+  error_type: v.optional(v.string()),
+  error_message: v.optional(v.string()),
+});
+export type ExecutionFrame = v.InferOutput<typeof ExecutionFrameSchema>;
 
 const STATUS_AFTER: Partial<Record<EventType, ExecutionStatus>> = {
   execution_requested: 'queued',

@@ -1,17 +1,11 @@
 /** submit: `POST /api/v1/execute` — validate, rate-limit, honour Idempotency-Key, queue, publish. */
-import * as v from 'valibot';
 import { ExecutionRequestSchema, submitExecution } from '../../shared/executions/submission';
 import { currentUser } from '../../shared/http/auth';
 import { readJson, validate } from '../../shared/http/errors';
 import { rateLimit } from '../../shared/http/rate-limit';
 import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
-
-const HeadersSchema = v.object({
-  'Idempotency-Key': v.optional(
-    v.pipe(v.string(), v.regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 visible ASCII characters')),
-  ),
-});
+import { HeadersSchema } from './requests';
 
 export function createSubmitApp(platform: Platform) {
   const app = createFunctionApp(platform, 'submit');

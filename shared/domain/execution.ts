@@ -1,4 +1,5 @@
 /** Execution domain: statuses, the records we persist and the shapes the API returns. */
+import * as v from 'valibot';
 
 export const EXECUTION_STATUSES = [
   'queued',
@@ -33,28 +34,34 @@ export type ExecutionErrorType = (typeof ERROR_TYPES)[number];
 export const QUEUE_PRIORITIES = ['critical', 'high', 'normal', 'low', 'background'] as const;
 export type QueuePriority = (typeof QUEUE_PRIORITIES)[number];
 
+const int = v.pipe(v.number(), v.integer());
+
 /** Resource usage as the reference reports it, plus the exact CPU time we measure. */
-export interface ResourceUsage {
-  execution_time_wall_seconds: number;
-  cpu_time_jiffies: number;
-  clk_tck_hertz: number;
-  peak_memory_kb: number;
-  cpu_time_seconds: number;
-}
+export const ResourceUsageSchema = v.object({
+  execution_time_wall_seconds: v.number(),
+  cpu_time_jiffies: v.number(),
+  clk_tck_hertz: v.number(),
+  peak_memory_kb: v.number(),
+  cpu_time_seconds: v.number(),
+});
+export type ResourceUsage = v.InferOutput<typeof ResourceUsageSchema>;
 
 /** Milliseconds spent in each phase: waiting for a slot, starting the sandbox, running the script. */
-export interface PhaseTimings {
-  queued_ms: number | null;
-  start_ms: number | null;
-  run_ms: number | null;
-}
+const PhaseTimingsEntries = {
+  queued_ms: v.nullable(int),
+  start_ms: v.nullable(int),
+  run_ms: v.nullable(int),
+};
+export type PhaseTimings = v.InferOutput<v.ObjectSchema<typeof PhaseTimingsEntries, undefined>>;
 
-export interface OutputSummary {
-  stdout_truncated: boolean;
-  stderr_truncated: boolean;
-  stdout_bytes: number;
-  stderr_bytes: number;
-}
+/** Whether the output was cut at the limit, and how long it really was. */
+export const OutputSummarySchema = v.object({
+  stdout_truncated: v.boolean(),
+  stderr_truncated: v.boolean(),
+  stdout_bytes: int,
+  stderr_bytes: int,
+});
+export type OutputSummary = v.InferOutput<typeof OutputSummarySchema>;
 
 export interface ExecutionRecord {
   execution_id: string;
@@ -102,23 +109,25 @@ export const newExecution = (fields: NewExecution): ExecutionRecord => ({
 });
 
 /** `ExecutionResult` of the reference API, with our additive fields. */
-export interface ExecutionResult extends PhaseTimings {
-  execution_id: string;
-  status: ExecutionStatus;
-  stdout: string | null;
-  stderr: string | null;
-  lang: string;
-  lang_version: string;
-  resource_usage: ResourceUsage | null;
-  exit_code: number | null;
-  error_type: ExecutionErrorType | null;
-  error_message: string | null;
-  priority: QueuePriority;
-  output: OutputSummary | null;
-  script: string;
-  created_at: string;
-  updated_at: string;
-}
+export const ExecutionResultSchema = v.object({
+  execution_id: v.string(),
+  status: v.picklist(EXECUTION_STATUSES),
+  stdout: v.nullable(v.string()),
+  stderr: v.nullable(v.string()),
+  lang: v.string(),
+  lang_version: v.string(),
+  resource_usage: v.nullable(ResourceUsageSchema),
+  exit_code: v.nullable(int),
+  error_type: v.nullable(v.picklist(ERROR_TYPES)),
+  error_message: v.nullable(v.string()),
+  priority: v.picklist(QUEUE_PRIORITIES),
+  output: v.nullable(OutputSummarySchema),
+  script: v.string(),
+  created_at: v.string(),
+  updated_at: v.string(),
+  ...PhaseTimingsEntries,
+});
+export type ExecutionResult = v.InferOutput<typeof ExecutionResultSchema>;
 
 const msBetween = (from: string | null, to: string | null): number | null =>
   from && to ? Math.max(0, Date.parse(to) - Date.parse(from)) : null;

@@ -1,3 +1,5 @@
+import * as v from 'valibot';
+
 export const NOTIFICATION_CHANNELS = ['in_app', 'webhook', 'slack'] as const;
 export type NotificationChannel = (typeof NOTIFICATION_CHANNELS)[number];
 export const NOTIFICATION_STATUSES = [
@@ -31,7 +33,19 @@ export interface NotificationRecord {
 }
 
 /** `NotificationResponse` of the reference API. */
-export type NotificationResponse = Omit<NotificationRecord, 'user_id' | 'source_event_id'>;
+export const NotificationResponseSchema = v.object({
+  notification_id: v.string(),
+  channel: v.picklist(NOTIFICATION_CHANNELS),
+  status: v.picklist(NOTIFICATION_STATUSES),
+  subject: v.string(),
+  body: v.string(),
+  action_url: v.string(),
+  severity: v.picklist(NOTIFICATION_SEVERITIES),
+  tags: v.array(v.string()),
+  created_at: v.string(),
+  read_at: v.nullable(v.string()),
+});
+export type NotificationResponse = v.InferOutput<typeof NotificationResponseSchema>;
 
 export const toNotificationResponse = ({
   user_id: _user,

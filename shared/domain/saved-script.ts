@@ -1,3 +1,5 @@
+import * as v from 'valibot';
+
 /** A script a user keeps for later: the text, its runtime, a name and an optional description. */
 export interface SavedScriptRecord {
   script_id: string;
@@ -17,7 +19,17 @@ export type SavedScriptPatch = Partial<
 >;
 
 /** `SavedScriptResponse` of the reference API. */
-export type SavedScriptResponse = Omit<SavedScriptRecord, 'user_id'>;
+export const SavedScriptResponseSchema = v.object({
+  script_id: v.string(),
+  name: v.string(),
+  script: v.string(),
+  lang: v.string(),
+  lang_version: v.string(),
+  description: v.nullable(v.string()),
+  created_at: v.string(),
+  updated_at: v.string(),
+});
+export type SavedScriptResponse = v.InferOutput<typeof SavedScriptResponseSchema>;
 
 export const toSavedScriptResponse = ({ user_id: _user, ...rest }: SavedScriptRecord): SavedScriptResponse =>
   rest;

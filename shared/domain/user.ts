@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import * as v from 'valibot';
 
 export const USER_ROLES = ['user', 'admin', 'moderator'] as const;
 export type UserRole = (typeof USER_ROLES)[number];
@@ -28,20 +29,21 @@ export const newUserRecord = (
   updated_at: now,
 });
 
-/** `UserResponse` of the reference API. */
-export interface UserResponse {
-  user_id: string;
-  username: string;
-  email: string;
-  role: UserRole;
-  is_active: boolean;
-  is_superuser: boolean;
-  created_at: string;
-  updated_at: string;
-  bypass_rate_limit: boolean | null;
-  global_multiplier: number | null;
-  has_custom_limits: boolean | null;
-}
+/** `UserResponse` of the reference API; the rate-limit fields are the reference's, always null here. */
+export const UserResponseSchema = v.object({
+  user_id: v.string(),
+  username: v.string(),
+  email: v.string(),
+  role: v.picklist(USER_ROLES),
+  is_active: v.boolean(),
+  is_superuser: v.boolean(),
+  created_at: v.string(),
+  updated_at: v.string(),
+  bypass_rate_limit: v.nullable(v.boolean()),
+  global_multiplier: v.nullable(v.number()),
+  has_custom_limits: v.nullable(v.boolean()),
+});
+export type UserResponse = v.InferOutput<typeof UserResponseSchema>;
 
 export const toUserResponse = (user: UserRecord): UserResponse => ({
   user_id: user.user_id,

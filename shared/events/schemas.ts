@@ -4,7 +4,7 @@
  * as they do there. Fields the reference lacks are additive.
  */
 import * as v from 'valibot';
-import { ERROR_TYPES, QUEUE_PRIORITIES } from '../domain/execution';
+import { ERROR_TYPES, QUEUE_PRIORITIES, ResourceUsageSchema } from '../domain/execution';
 import { NOTIFICATION_SEVERITIES } from '../domain/notification';
 
 const Id = v.pipe(v.string(), v.minLength(1), v.maxLength(200));
@@ -33,14 +33,6 @@ const envelope = {
   aggregate_id: Id,
   metadata: EventMetadataSchema,
 };
-
-export const ResourceUsageSchema = v.object({
-  execution_time_wall_seconds: v.number(),
-  cpu_time_jiffies: v.number(),
-  clk_tck_hertz: v.number(),
-  peak_memory_kb: v.number(),
-  cpu_time_seconds: v.number(),
-});
 
 const OutputFields = {
   stdout: v.string(),
