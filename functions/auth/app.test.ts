@@ -210,6 +210,19 @@ describe('POST /api/v1/auth/login', () => {
     expect(await invalidFields(malformed)).toEqual(['body']);
   });
 
+  it('takes the OAuth2 password form, whose grant_type can only be password', async () => {
+    const form = (fields: Record<string, string>) =>
+      app.request('/api/v1/auth/login', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ username: 'ada', password: 'correct horse', ...fields }).toString(),
+      });
+    const oauth = { grant_type: 'password', scope: '', client_id: 'cli', client_secret: 's' };
+    expect((await form(oauth)).status).toBe(200);
+    expect(await invalidFields(await form({ grant_type: 'client_credentials' }))).toEqual([
+      'body.grant_type',
+    ]);
+  });
   it('locks the username after repeated failures, then answers 423 even for the right password', async () => {
     expect((await login(app, 'ada', 'wrong 1')).status).toBe(401);
     expect((await login(app, 'ada', 'wrong 2')).status).toBe(401);
