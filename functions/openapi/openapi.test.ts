@@ -50,6 +50,12 @@ const PENDING_OPERATIONS = [
   'POST /api/v1/sagas/{saga_id}/cancel',
 ];
 
+/**
+ * Routes beyond the reference that are served without a description yet (as `GET /api/v1/x/{id}`,
+ * no trailing slash); like PENDING_OPERATIONS, this list must shrink to empty.
+ */
+const UNDESCRIBED_ROUTES: string[] = [];
+
 /** Where we differ from the reference on purpose; each must still occur, or it is taken off. */
 const DELIBERATE_DIFFERENCES: { operation: string; difference: RegExp; why: string }[] = [
   {
@@ -116,6 +122,9 @@ describe('the OpenAPI document against the served routes', () => {
   /** `GET /api/v1/x/{id}` for Hono's `/api/v1/x/:id/`: one spelling for both sides. */
   const normalise = (method: string, path: string) =>
     `${method.toUpperCase()} ${path.replace(/:([A-Za-z_]+)/g, '{$1}').replace(/(.)\/$/, '$1')}`;
+  const pending = new Set(
+    PENDING_OPERATIONS.map((key) => normalise(...(key.split(' ') as [string, string]))),
+  );
 
   it('describes every API route a function serves, and nothing no function serves', () => {
     const served = new Set<string>();
@@ -127,12 +136,18 @@ describe('the OpenAPI document against the served routes', () => {
       OPERATION_GROUPS.flatMap((group) => group.operations).map((op) => normalise(op.method, op.path)),
     );
     expect(
-      [...served].filter((key) => !described.has(key)),
-      'served but not described',
+      [...served].filter(
+        (key) => !described.has(key) && !pending.has(key) && !UNDESCRIBED_ROUTES.includes(key),
+      ),
+      'served but not described: describe them in functions/<name>/operations.ts (a group listed in functions/operations.ts)',
     ).toEqual([]);
     expect(
       [...described].filter((key) => !served.has(key)),
       'described but not served',
+    ).toEqual([]);
+    expect(
+      UNDESCRIBED_ROUTES.filter((key) => described.has(key) || !served.has(key)),
+      'described (or no longer served) now: take them off UNDESCRIBED_ROUTES',
     ).toEqual([]);
   });
 

@@ -150,8 +150,12 @@ export function buildOpenApiDocument(
       const error = (status: number, description: string, schema: AnySchema = ErrorResponseSchema) => {
         responses[status] ??= { description, content: { 'application/json': { schema: convert(schema) } } };
       };
+      // A signed-in request that changes state must carry the CSRF token, whatever the operation.
+      const csrf = operation.method === 'get' ? '' : 'the CSRF token is missing or wrong';
       if (operation.access !== 'public') error(401, 'Not signed in');
-      if (operation.access === 'admin') error(403, 'Not an administrator');
+      if (operation.access === 'admin') error(403, `Not an administrator${csrf && `, or ${csrf}`}`);
+      if (csrf) error(403, `Signed in, but ${csrf}`);
+      if (operation.body) error(413, 'The body is over the size limit');
       if (names.length > 0 || operation.query || operation.body)
         error(422, 'Invalid input', HttpValidationErrorSchema);
 
