@@ -1,12 +1,11 @@
 /** The two event streams as the OpenAPI document publishes them: each data line is one JSON object. */
 import { NotificationResponseSchema } from '../../shared/domain/notification';
-import type { OperationGroup } from '../../shared/http/openapi/operation';
+import { EVENT_STREAM, type OperationGroup } from '../../shared/http/openapi/operation';
 import { ExecutionIdParam } from '../executions/requests';
 import { ExecutionFrameSchema } from './frames';
 import { CursorSchema } from './requests';
 
 const tags = ['sse'];
-const EVENT_STREAM = 'text/event-stream';
 
 export const streamSseOperations: OperationGroup = {
   schemas: {

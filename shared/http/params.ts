@@ -4,12 +4,16 @@ import { canonicalTimeZone } from '../domain/quiet-hours';
 
 export const UuidSchema = v.pipe(v.string(), v.uuid('must be a UUID'));
 
-/** Query integers arrive as strings; bounds are checked after conversion. */
+/**
+ * Query integers arrive as strings; bounds are checked after conversion. The OpenAPI document shows
+ * them as the integers they stand for (`jsonSchema` metadata, see shared/http/openapi/document.ts).
+ */
 export const queryInt = (min: number, max: number, fallback: number) =>
   v.optional(
     v.pipe(
       v.string(),
       v.regex(/^\d+$/, 'must be a whole number'),
+      v.metadata({ jsonSchema: { type: 'integer', minimum: min, maximum: max } }),
       v.transform(Number),
       v.minValue(min, `must be at least ${min}`),
       v.maxValue(max, `must be at most ${max}`),

@@ -50,10 +50,14 @@ export function propertyPaths(schema: unknown, document: DocumentLike): string[]
   return [...found].sort();
 }
 
-const firstSchema = (content: unknown): unknown =>
-  content && typeof content === 'object'
-    ? (Object.values(content as Record<string, { schema?: unknown }>)[0]?.schema ?? null)
-    : null;
+/** The schema of the first media type; for an event stream, that of each event's data. */
+function firstSchema(content: unknown): unknown {
+  if (!content || typeof content !== 'object') return null;
+  const [mediaType, described] = Object.entries(content as Record<string, { schema?: Json }>)[0] ?? [];
+  const schema = described?.schema ?? null;
+  const data = (schema?.properties as Record<string, Json> | undefined)?.data;
+  return mediaType === 'text/event-stream' && data?.contentSchema ? data.contentSchema : schema;
+}
 
 export function apiContract(document: DocumentLike): ApiContract {
   const contract: ApiContract = {};

@@ -12,6 +12,7 @@ import {
 import * as v from 'valibot';
 import {
   type AnySchema,
+  EVENT_STREAM,
   type Operation,
   type OperationGroup,
   operationKey,
@@ -60,6 +61,18 @@ const BUILT_IN: Record<string, AnySchema> = {
 
 const SECURITY = [{ sessionCookie: [] }];
 
+/** One Server-Sent Event whose `data` line is a JSON document of `data` (as OpenAPI 3.2 describes streams). */
+const eventStream = (data: JsonSchema): JsonSchema => ({
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    event: { type: 'string' },
+    // contentSchema is JSON Schema 2020-12, newer than the draft-07 type this library exports.
+    data: { type: 'string', contentMediaType: 'application/json', contentSchema: data } as JsonSchema,
+  },
+  required: ['data'],
+});
+
 /** The schemas of every group under their names; one name must mean one schema. */
 function namedSchemas(groups: readonly OperationGroup[]): Record<string, AnySchema> {
   const named: Record<string, AnySchema> = { ...BUILT_IN };
@@ -93,6 +106,19 @@ export function buildOpenApiDocument(
     // Checks JSON Schema cannot say (custom predicates, transformations) stay in the code.
     errorMode: 'ignore',
     overrideRef: ({ referenceId }) => `#/components/schemas/${referenceId}`,
+    overrideAction: ({ valibotAction, jsonSchema }) => {
+      // `v.metadata({ jsonSchema })` says what a value read from text stands for (a query integer).
+      const { metadata, requirement } = valibotAction as {
+        metadata?: { jsonSchema?: JsonSchema };
+        requirement?: unknown;
+      };
+      if (metadata?.jsonSchema) return metadata.jsonSchema;
+      // Unicode property escapes (\p{Cc}) are valid ECMA-262, but test generators cannot build values
+      // for them; such a pattern stays a check of the code.
+      if (!(requirement instanceof RegExp) || !requirement.source.includes('\\p{')) return undefined;
+      const { pattern: _pattern, ...rest } = jsonSchema;
+      return rest;
+    },
   };
   const convert = (schema: AnySchema): JsonSchema => {
     const { $schema: _version, $defs: _defs, ...json } = toJsonSchema(schema, { ...config, definitions });
@@ -110,7 +136,11 @@ export function buildOpenApiDocument(
       name,
       in: where,
       required: where === 'path' || (json.required ?? []).includes(name),
-      schema: property,
+      // A default given as the text the code reads (`limit=100`) is shown as the value it stands for.
+      schema:
+        property.type === 'integer' && typeof property.default === 'string'
+          ? { ...property, default: Number(property.default) }
+          : property,
     }));
   };
 
@@ -140,10 +170,15 @@ export function buildOpenApiDocument(
       const responses: OpenApiOperation['responses'] = {};
       for (const [status, response] of Object.entries(operation.responses)) {
         const schema = response.schema ?? (Number(status) >= 400 ? ErrorResponseSchema : undefined);
+        const mediaType = response.mediaType ?? 'application/json';
         responses[status] = {
           description: response.description,
           ...(schema && {
-            content: { [response.mediaType ?? 'application/json']: { schema: convert(schema) } },
+            content: {
+              [mediaType]: {
+                schema: mediaType === EVENT_STREAM ? eventStream(convert(schema)) : convert(schema),
+              },
+            },
           }),
         };
       }

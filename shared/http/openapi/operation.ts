@@ -10,6 +10,9 @@ export type AnySchema = v.GenericSchema;
 /** Path and query parameters: one object schema, a property per parameter. */
 export type ParamsSchema = v.ObjectSchema<v.ObjectEntries, v.ErrorMessage<v.ObjectIssue> | undefined>;
 
+/** The media type of Server-Sent Events; a response of it describes each event's JSON data. */
+export const EVENT_STREAM = 'text/event-stream';
+
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 /** Who may call: anyone, a signed-in user (else 401), or an administrator (else 401/403). */
