@@ -4,6 +4,7 @@
  * keeps running for a deleted account), saved scripts, notifications and deliveries, settings with
  * their history, notification subscriptions and events follow; the account record goes last, so a delete that fails part way can simply be repeated.
  */
+import * as v from 'valibot';
 import { clearLoginFailures } from '../../shared/auth/lockout';
 import { changeUserAccess } from '../../shared/auth/sessions';
 import type { ExecutionRecord, ExecutionStatus } from '../../shared/domain/execution';
@@ -11,19 +12,22 @@ import type { Principal, UserRecord } from '../../shared/domain/user';
 import { requestCancellation } from '../../shared/executions/cancellation';
 import type { Platform } from '../../shared/platform/platform';
 
+const count = v.pipe(v.number(), v.integer());
+
 /** `DeleteUserResponse`: what went, by kind. */
-export interface DeletedCounts {
-  user_deleted: boolean;
-  executions: number;
-  saved_scripts: number;
+export const DeletedCountsSchema = v.object({
+  user_deleted: v.boolean(),
+  executions: count,
+  saved_scripts: count,
   /** In-app notifications and webhook/Slack deliveries. */
-  notifications: number;
+  notifications: count,
   /** Saved settings (with their history) and notification subscriptions. */
-  user_settings: number;
-  events: number;
+  user_settings: count,
+  events: count,
   /** This platform keeps no sagas: always 0, kept for the reference's shape. */
-  sagas: number;
-}
+  sagas: count,
+});
+export type DeletedCounts = v.InferOutput<typeof DeletedCountsSchema>;
 
 const IN_FLIGHT: readonly ExecutionStatus[] = ['queued', 'scheduled', 'running'];
 const PAGE = 500;

@@ -3,6 +3,7 @@ import * as v from 'valibot';
 import { UserResponseSchema } from '../../shared/domain/user';
 import { DomainEventSchema, EVENT_TYPES } from '../../shared/events/schemas';
 import { MessageResponseSchema, type OperationGroup } from '../../shared/http/openapi/operation';
+import { DeletedCountsSchema } from './cascade';
 import {
   createRequestSchema,
   DeleteQuerySchema,
@@ -61,16 +62,6 @@ const AdminUserOverview = v.object({
   recent_events: v.array(DomainEventSchema),
 });
 
-const DeleteUserResponse = v.object({
-  user_deleted: v.boolean(),
-  executions: count,
-  saved_scripts: count,
-  notifications: count,
-  user_settings: count,
-  events: count,
-  sagas: count,
-});
-
 const UnlockResponse = v.object({ user_id: v.string(), message: v.string() });
 
 const tags = ['admin', 'users'];
@@ -86,7 +77,7 @@ export const adminUsersOperations: OperationGroup = {
     EventStatistics,
     DerivedCounts,
     RateLimitSummary,
-    DeleteUserResponse,
+    DeleteUserResponse: DeletedCountsSchema,
     UnlockResponse,
     DomainEvent: DomainEventSchema,
   },
@@ -142,7 +133,7 @@ export const adminUsersOperations: OperationGroup = {
       access: 'admin',
       query: DeleteQuerySchema,
       responses: {
-        200: { description: 'What was deleted', schema: DeleteUserResponse },
+        200: { description: 'What was deleted', schema: DeletedCountsSchema },
         400: { description: 'Deleting oneself or the last administrator' },
         404: notFound,
       },

@@ -1,7 +1,6 @@
 /** The user-settings operations as the OpenAPI document publishes them. */
 import * as v from 'valibot';
-import { NOTIFICATION_CHANNELS } from '../../shared/domain/notification';
-import { DATE_FORMATS, TAB_SIZES, THEMES, TIME_FORMATS } from '../../shared/domain/user-settings';
+import { UserSettingsSchema as UserSettings } from '../../shared/domain/user-settings';
 import type { OperationGroup } from '../../shared/http/openapi/operation';
 import {
   CustomKeySchema,
@@ -15,32 +14,6 @@ import {
 } from './requests';
 
 const count = v.pipe(v.number(), v.integer());
-
-const UserSettings = v.object({
-  user_id: v.string(),
-  theme: v.picklist(THEMES),
-  timezone: v.string(),
-  date_format: v.picklist(DATE_FORMATS),
-  time_format: v.picklist(TIME_FORMATS),
-  notifications: v.object({
-    execution_completed: v.boolean(),
-    execution_failed: v.boolean(),
-    system_updates: v.boolean(),
-    security_alerts: v.boolean(),
-    channels: v.array(v.picklist(NOTIFICATION_CHANNELS)),
-  }),
-  editor: v.object({
-    font_size: count,
-    tab_size: v.picklist(TAB_SIZES),
-    use_tabs: v.boolean(),
-    word_wrap: v.boolean(),
-    show_line_numbers: v.boolean(),
-  }),
-  custom_settings: v.record(v.string(), v.unknown()),
-  version: count,
-  created_at: v.string(),
-  updated_at: v.string(),
-});
 
 const SettingsHistoryResponse = v.object({
   history: v.array(

@@ -3,7 +3,8 @@
  * a revision holding what changed, old and new, and the whole settings it produced, so any earlier state
  * can be restored exactly. Nothing expires.
  */
-import type { NotificationChannel } from './notification';
+import * as v from 'valibot';
+import { NOTIFICATION_CHANNELS } from './notification';
 
 export const THEMES = ['light', 'dark', 'auto'] as const;
 export type Theme = (typeof THEMES)[number];
@@ -14,40 +15,48 @@ export type TimeFormat = (typeof TIME_FORMATS)[number];
 export const TAB_SIZES = [2, 4, 8] as const;
 export const FONT_SIZE_RANGE = { min: 8, max: 32 } as const;
 
-export interface NotificationPreferences {
-  execution_completed: boolean;
-  execution_failed: boolean;
-  system_updates: boolean;
-  security_alerts: boolean;
-  channels: NotificationChannel[];
-}
+const count = v.pipe(v.number(), v.integer());
 
-export interface EditorPreferences {
-  font_size: number;
-  tab_size: number;
-  use_tabs: boolean;
-  word_wrap: boolean;
-  show_line_numbers: boolean;
-}
+const NotificationPreferencesSchema = v.object({
+  execution_completed: v.boolean(),
+  execution_failed: v.boolean(),
+  system_updates: v.boolean(),
+  security_alerts: v.boolean(),
+  channels: v.array(v.picklist(NOTIFICATION_CHANNELS)),
+});
+export type NotificationPreferences = v.InferOutput<typeof NotificationPreferencesSchema>;
+
+const EditorPreferencesSchema = v.object({
+  font_size: count,
+  tab_size: count,
+  use_tabs: v.boolean(),
+  word_wrap: v.boolean(),
+  show_line_numbers: v.boolean(),
+});
+export type EditorPreferences = v.InferOutput<typeof EditorPreferencesSchema>;
 
 /** What a user chooses; the rest of the record says whose it is and when it changed. */
-export interface Preferences {
-  theme: Theme;
-  timezone: string;
-  date_format: DateFormat;
-  time_format: TimeFormat;
-  notifications: NotificationPreferences;
-  editor: EditorPreferences;
-  custom_settings: Record<string, unknown>;
-}
+const PreferencesEntries = {
+  theme: v.picklist(THEMES),
+  timezone: v.string(),
+  date_format: v.picklist(DATE_FORMATS),
+  time_format: v.picklist(TIME_FORMATS),
+  notifications: NotificationPreferencesSchema,
+  editor: EditorPreferencesSchema,
+  custom_settings: v.record(v.string(), v.unknown()),
+};
+export type Preferences = v.InferOutput<v.ObjectSchema<typeof PreferencesEntries, undefined>>;
 
-export interface UserSettingsRecord extends Preferences {
-  user_id: string;
+/** `UserSettings` of the reference API: the record as stored and as the API returns it. */
+export const UserSettingsSchema = v.object({
+  user_id: v.string(),
+  ...PreferencesEntries,
   /** How many changes made these settings: 0 for the defaults, one more with every change. */
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+  version: count,
+  created_at: v.string(),
+  updated_at: v.string(),
+});
+export type UserSettingsRecord = v.InferOutput<typeof UserSettingsSchema>;
 
 export const DEFAULT_PREFERENCES: Preferences = {
   theme: 'auto',
