@@ -32,3 +32,16 @@ stamp=node_modules/.package-lock.json
 if [[ ! -f "$stamp" || package-lock.json -nt "$stamp" ]]; then
   npm ci --no-audit --no-fund --cache "$INTEGR8S_CACHE/npm" --loglevel=error
 fi
+
+# Schemathesis for the API fuzz test, in its own virtualenv with the pinned versions.
+if $want_test; then
+  fuzz_env="$INTEGR8S_CACHE/schemathesis"
+  requirements=test/api-fuzz/requirements.txt
+  if ! cmp -s "$requirements" "$fuzz_env/requirements.txt" 2>/dev/null; then
+    echo "Installing Schemathesis (PyPI)…"
+    rm -rf "$fuzz_env"
+    python3 -m venv "$fuzz_env"
+    "$fuzz_env/bin/pip" install --quiet --disable-pip-version-check --cache-dir "$INTEGR8S_CACHE/pip" -r "$requirements"
+    cp "$requirements" "$fuzz_env/requirements.txt"
+  fi
+fi

@@ -22,15 +22,19 @@ eval "$(bash "$services" env)"
 echo "== tests"
 mkdir -p .cache
 status=0
-npx vitest run --exclude 'test/*faults.test.ts' --reporter=default --reporter=json \
+npx vitest run --exclude 'test/*faults.test.ts' --exclude test/api-fuzz.test.ts --reporter=default --reporter=json \
   --outputFile.json=.cache/vitest-report.json || status=$?
 # The fault suites restart the shared servers (Kafka, Redis, PostgreSQL, FerretDB, the Kubernetes control
 # plane): they run alone, after everything else.
 echo "== fault tests"
 npx vitest run test/stack-faults.test.ts test/stack-kubernetes-faults.test.ts --reporter=default --reporter=json \
   --outputFile.json=.cache/vitest-faults-report.json || status=$?
+# The API fuzz run keeps both cores busy for its time budget: alone, last.
+echo "== API fuzz"
+npx vitest run test/api-fuzz.test.ts --reporter=default --reporter=json \
+  --outputFile.json=.cache/vitest-fuzz-report.json || status=$?
 node -e '
-  const reports = [".cache/vitest-report.json", ".cache/vitest-faults-report.json"].map((f) => require("./" + f));
+  const reports = ["report", "faults-report", "fuzz-report"].map((name) => require(`./.cache/vitest-${name}.json`));
   const sum = (key) => reports.reduce((n, r) => n + r[key], 0);
   const skipped = sum("numPendingTests") + sum("numTodoTests");
   console.log(`Tests: ${sum("numPassedTests")} passed, ${sum("numFailedTests")} failed` + (skipped ? `, ${skipped} skipped` : ""));
