@@ -134,7 +134,7 @@ export async function userOverview(platform: Platform, user: UserRecord) {
   const now = platform.now();
   const start = new Date(now.getTime() - STATS_HOURS * 3_600_000).toISOString();
   const [tallies, avgSeconds, byStatus, recent] = await Promise.all([
-    platform.store.events.tallyByUser(user.user_id, start),
+    platform.store.events.tally({ userId: user.user_id, from: start }),
     averageProcessingSeconds(platform, user.user_id, start),
     platform.store.executions.countByStatus(user.user_id),
     platform.store.events.listByUser(user.user_id, {

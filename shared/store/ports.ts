@@ -194,9 +194,34 @@ export interface StoredEvent {
 export interface EventTally {
   event_type: EventType;
   service_name: string;
+  /** The user the events' metadata names; null for events of no user (system events). */
+  user_id: string | null;
   /** Start of the hour of the events' `timestamp`, as an ISO instant (`…T13:00:00.000Z`). */
   hour: string;
   count: number;
+}
+
+/** Which stored events a query selects; every absent field selects all. */
+export interface EventFilter {
+  eventTypes?: readonly EventType[];
+  aggregateId?: string;
+  /** The user the event's metadata names. */
+  userId?: string;
+  serviceName?: string;
+  /** Bounds (inclusive) of the event's `timestamp`, as UTC ISO instants. */
+  from?: string;
+  to?: string;
+  /**
+   * Literal text, in any letter case (ASCII letters in the embedded store), within the event id,
+   * type, aggregate id, user id or service name.
+   */
+  searchText?: string;
+}
+
+/** An event deleted by an administrator, kept as it was with who deleted it and when. */
+export interface ArchivedEvent extends StoredEvent {
+  deleted_by: string;
+  deleted_at: string;
 }
 
 export interface EventStore {
@@ -216,8 +241,18 @@ export interface EventStore {
     userId: string,
     options?: { eventTypes?: readonly EventType[]; limit?: number },
   ): Promise<StoredEvent[]>;
-  /** The user's events with `timestamp` at or after `since`, counted by hour (oldest first), type and service. */
-  tallyByUser(userId: string, since: string): Promise<EventTally[]>;
+  /** Matching events, newest first (by `timestamp`, then position), a page at a time. */
+  browse(filter: EventFilter, paging: { skip: number; limit: number }): Promise<Page<StoredEvent>>;
+  /**
+   * Matching events in stored order (by position) after `afterSeq`: paging by the last position seen
+   * neither skips nor repeats an event while others are appended.
+   */
+  select(filter: EventFilter, options: { afterSeq?: number; limit: number }): Promise<StoredEvent[]>;
+  /** Matching events counted by hour (oldest first), type, service and user. */
+  tally(filter: EventFilter): Promise<EventTally[]>;
+  /** Moves an event to the archive; null when there is no such event. */
+  archive(eventId: string, by: { deleted_by: string; deleted_at: string }): Promise<ArchivedEvent | null>;
+  getArchived(eventId: string): Promise<ArchivedEvent | null>;
   /**
    * Deletes a user's events: every event whose metadata names the user, and every event of the given
    * aggregates (their executions, whoever emitted them). Returns how many; their positions stay gaps.

@@ -157,7 +157,7 @@ export function describeEventStoreContract(adapterName: string, make: MakeReposi
         expect(await repos().events.listByUser('user-1', { eventTypes: ['result_stored'] })).toEqual([]);
       });
 
-      it('counts the events since a moment by hour, type and service', async () => {
+      it('counts the matching events by hour, type, service and user', async () => {
         await appendAll(
           userEvent('before', 'user-1', 3599),
           userEvent('h1-a', 'user-1', 3600),
@@ -166,18 +166,114 @@ export function describeEventStoreContract(adapterName: string, make: MakeReposi
           userEvent('h1-d', 'user-1', 3800, { completed: true }),
           userEvent('h3', 'user-1', 3 * 3600 + 5),
           userEvent('other', 'user-2', 3700),
+          userEvent('nobody', null, 3750),
         );
-        const tallies = await repos().events.tallyByUser('user-1', at(3600));
+        const tallies = await repos().events.tally({ userId: 'user-1', from: at(3600) });
+        const row = (hour: number, event_type: string, service_name: string, count: number) => ({
+          hour: at(hour),
+          event_type,
+          service_name,
+          user_id: 'user-1',
+          count,
+        });
         expect(tallies).toEqual([
-          { hour: at(3600), event_type: 'execution_completed', service_name: 'run-pod', count: 1 },
-          { hour: at(3600), event_type: 'execution_output', service_name: 'monitor', count: 1 },
-          { hour: at(3600), event_type: 'execution_output', service_name: 'run-pod', count: 2 },
-          { hour: at(3 * 3600), event_type: 'execution_output', service_name: 'run-pod', count: 1 },
+          row(3600, 'execution_completed', 'run-pod', 1),
+          row(3600, 'execution_output', 'monitor', 1),
+          row(3600, 'execution_output', 'run-pod', 2),
+          row(3 * 3600, 'execution_output', 'run-pod', 1),
         ]);
         // The same moment spelled with an offset.
-        expect(await repos().events.tallyByUser('user-1', '2025-01-01T02:00:00+01:00')).toEqual(tallies);
-        expect(await repos().events.tallyByUser('user-1', at(4 * 3600))).toEqual([]);
-        expect(await repos().events.tallyByUser('user-3', at(0))).toEqual([]);
+        expect(await repos().events.tally({ userId: 'user-1', from: '2025-01-01T02:00:00+01:00' })).toEqual(
+          tallies,
+        );
+        expect(await repos().events.tally({ userId: 'user-1', from: at(4 * 3600) })).toEqual([]);
+        expect(await repos().events.tally({ userId: 'user-3', from: at(0) })).toEqual([]);
+        // Everyone's, within an hour: users apart, events of no user as null.
+        expect(
+          await repos().events.tally({ from: at(3700), to: at(3750), eventTypes: ['execution_output'] }),
+        ).toEqual([
+          { ...row(3600, 'execution_output', 'monitor', 1) },
+          { ...row(3600, 'execution_output', 'run-pod', 1), user_id: null },
+          { ...row(3600, 'execution_output', 'run-pod', 1), user_id: 'user-2' },
+        ]);
+      });
+
+      it('browses matching events newest first, a page at a time, with the total', async () => {
+        await appendAll(
+          userEvent('a', 'user-1', 10),
+          userEvent('b', 'user-2', 20, { service: 'monitor' }),
+          userEvent('c', 'user-1', 30, { completed: true, aggregate: 'exec-shared' }),
+          userEvent('d', null, 40, { aggregate: 'exec-shared' }),
+          userEvent('e', 'user-1', 50),
+        );
+        const all = await repos().events.browse({}, { skip: 0, limit: 2 });
+        expect(all.total).toBe(5);
+        expect(eventIds(all.items)).toEqual(['e', 'd']);
+        expect(eventIds((await repos().events.browse({}, { skip: 2, limit: 10 })).items)).toEqual([
+          'c',
+          'b',
+          'a',
+        ]);
+
+        const browse = async (filter: Parameters<ReturnType<typeof repos>['events']['browse']>[0]) => {
+          const page = await repos().events.browse(filter, { skip: 0, limit: 50 });
+          expect(page.total).toBe(page.items.length);
+          return eventIds(page.items);
+        };
+        expect(await browse({ userId: 'user-1' })).toEqual(['e', 'c', 'a']);
+        expect(await browse({ aggregateId: 'exec-shared' })).toEqual(['d', 'c']);
+        expect(await browse({ eventTypes: ['execution_completed'] })).toEqual(['c']);
+        expect(await browse({ serviceName: 'monitor' })).toEqual(['b']);
+        expect(await browse({ from: at(20), to: at(40) })).toEqual(['d', 'c', 'b']);
+        expect(await browse({ from: '2025-01-01T01:00:20+01:00', to: at(20) })).toEqual(['b']);
+        expect(await browse({ userId: 'user-1', from: at(20), eventTypes: ['execution_output'] })).toEqual([
+          'e',
+        ]);
+        // Text search: literal, any letter case, in ids, type, user and service.
+        expect(await browse({ searchText: 'MONIT' })).toEqual(['b']);
+        expect(await browse({ searchText: 'exec-shar' })).toEqual(['d', 'c']);
+        expect(await browse({ searchText: 'completed' })).toEqual(['c']);
+        expect(await browse({ searchText: 'user-2' })).toEqual(['b']);
+        expect(await browse({ searchText: '.*' })).toEqual([]);
+        expect(await repos().events.browse({ userId: 'nobody' }, { skip: 0, limit: 10 })).toEqual({
+          items: [],
+          total: 0,
+        });
+      });
+
+      it('selects matching events in stored order after a position, neither skipping nor repeating', async () => {
+        await appendAll(
+          userEvent('s1', 'user-1', 50),
+          userEvent('s2', 'user-2', 10),
+          userEvent('s3', 'user-1', 30),
+          userEvent('s4', 'user-1', 20),
+        );
+        const first = await repos().events.select({ userId: 'user-1' }, { limit: 2 });
+        expect(eventIds(first)).toEqual(['s1', 's3']);
+        await appendAll(userEvent('s5', 'user-1', 5));
+        const rest = await repos().events.select(
+          { userId: 'user-1' },
+          { afterSeq: first.at(-1)!.seq, limit: 10 },
+        );
+        expect(eventIds(rest)).toEqual(['s4', 's5']);
+        expect(await repos().events.select({}, { afterSeq: rest.at(-1)!.seq, limit: 10 })).toEqual([]);
+        expect(await repos().events.select({}, { limit: 0 })).toEqual([]);
+      });
+
+      it('moves an event to the archive with who deleted it and when', async () => {
+        await appendAll(userEvent('keep', 'user-1', 10), userEvent('gone', 'user-1', 20));
+        const stored = await repos().events.get('gone');
+        const by = { deleted_by: 'admin@example.com', deleted_at: at(100) };
+
+        const archived = await repos().events.archive('gone', by);
+
+        expect(archived).toEqual({ ...stored, ...by });
+        expect(await repos().events.get('gone')).toBeNull();
+        expect(await repos().events.getArchived('gone')).toEqual(archived);
+        expect(eventIds((await repos().events.browse({}, { skip: 0, limit: 10 })).items)).toEqual(['keep']);
+        expect(await repos().events.archive('gone', by)).toBeNull();
+        expect(await repos().events.archive('never', by)).toBeNull();
+        expect(await repos().events.getArchived('keep')).toBeNull();
       });
 
       it("deletes the user's events and all events of their aggregates, counting each once", async () => {

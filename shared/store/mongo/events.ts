@@ -1,6 +1,6 @@
 import { type Collection, type Document, type Filter, MongoBulkWriteError } from 'mongodb';
 import type { DomainEvent, EventType } from '../../events/schemas';
-import type { EventStore, EventTally, StoredEvent } from '../ports';
+import type { ArchivedEvent, EventFilter, EventStore, EventTally, StoredEvent } from '../ports';
 import {
   fromStorable,
   inChunks,
@@ -40,6 +40,36 @@ const toStored = (document: Document): StoredEvent => ({
   stored_at: document.stored_at as string,
 });
 
+const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** The query for a filter; times compare as text, which is time order for UTC ISO timestamps. */
+function queryOf(filter: EventFilter): Filter<StoredDocument> {
+  const query: Filter<StoredDocument> = {};
+  if (filter.eventTypes && filter.eventTypes.length > 0) query.event_type = { $in: [...filter.eventTypes] };
+  if (filter.aggregateId !== undefined) query.aggregate_id = filter.aggregateId;
+  if (filter.userId !== undefined) query[USER_FIELD] = filter.userId;
+  if (filter.serviceName !== undefined) query['event.metadata.service_name'] = filter.serviceName;
+  if (filter.from !== undefined || filter.to !== undefined) {
+    query[TIME_FIELD] = {
+      ...(filter.from !== undefined && { $gte: toDate(filter.from).toISOString() }),
+      ...(filter.to !== undefined && { $lte: toDate(filter.to).toISOString() }),
+    };
+  }
+  if (filter.searchText) {
+    const pattern = { $regex: escapeRegex(filter.searchText), $options: 'i' };
+    query.$or = ['_id', 'event_type', 'aggregate_id', USER_FIELD, 'event.metadata.service_name'].map(
+      (field) => ({ [field]: pattern }),
+    );
+  }
+  return query;
+}
+
+const toArchived = (document: Document): ArchivedEvent => ({
+  ...toStored(document),
+  deleted_by: document.deleted_by as string,
+  deleted_at: document.deleted_at as string,
+});
+
 /**
  * Events keyed by event id, each with a position `seq` under a unique index. A position is taken by
  * inserting the event with it, so taking it and storing the event are one atomic step: positions
@@ -50,6 +80,7 @@ const toStored = (document: Document): StoredEvent => ({
 export function mongoEventStore(
   events: Collection<StoredDocument>,
   counters: Collection<StoredDocument>,
+  archive: Collection<StoredDocument>,
 ): EventStore {
   const hint = async (): Promise<number> => {
     const counter = await counters.findOne({ _id: EVENT_SEQ_COUNTER });
@@ -192,22 +223,49 @@ export function mongoEventStore(
       if (options.limit !== undefined) cursor = cursor.limit(options.limit);
       return (await cursor.toArray()).map(toStored);
     },
-    async tallyByUser(userId, since) {
-      // Only the three fields counted travel; the counting happens here (no aggregation pipeline).
-      const found = events.find(
-        { [USER_FIELD]: userId, [TIME_FIELD]: { $gte: toDate(since).toISOString() } },
-        { projection: { _id: 0, event_type: 1, 'event.metadata.service_name': 1, [TIME_FIELD]: 1 } },
-      );
+    async browse(filter, paging) {
+      const query = queryOf(filter);
+      const [total, page] = await Promise.all([
+        events.countDocuments(query),
+        paging.limit > 0
+          ? events.find(query).sort(NEWEST_BY_TIME).skip(paging.skip).limit(paging.limit).toArray()
+          : [],
+      ]);
+      return { items: page.map(toStored), total };
+    },
+    async select(filter, options) {
+      if (options.limit <= 0) return [];
+      const query = { ...queryOf(filter), seq: { $gt: options.afterSeq ?? 0 } };
+      return (await events.find(query).sort({ seq: 1 }).limit(options.limit).toArray()).map(toStored);
+    },
+    async tally(filter) {
+      // Only the fields counted travel; the counting happens here (no aggregation pipeline).
+      const found = events.find(queryOf(filter), {
+        projection: {
+          _id: 0,
+          event_type: 1,
+          'event.metadata.service_name': 1,
+          [USER_FIELD]: 1,
+          [TIME_FIELD]: 1,
+        },
+      });
       const tallies = new Map<string, EventTally>();
       for await (const document of found) {
-        const event = document.event as { timestamp: string; metadata?: { service_name?: string } };
-        const hour = new Date(Math.floor(Date.parse(event.timestamp) / HOUR_MS) * HOUR_MS).toISOString();
+        const event = document.event as {
+          timestamp: string;
+          metadata?: { service_name?: string; user_id?: string };
+        };
+        const ms = Date.parse(event.timestamp);
+        if (Number.isNaN(ms)) continue;
+        const hour = new Date(Math.floor(ms / HOUR_MS) * HOUR_MS).toISOString();
         const eventType = document.event_type as EventType;
         const serviceName = event.metadata?.service_name ?? '';
-        const key = JSON.stringify([hour, eventType, serviceName]);
+        const userId = event.metadata?.user_id ?? null;
+        const key = JSON.stringify([hour, eventType, serviceName, userId]);
         const tally = tallies.get(key) ?? {
           event_type: eventType,
           service_name: serviceName,
+          user_id: userId,
           hour,
           count: 0,
         };
@@ -218,8 +276,22 @@ export function mongoEventStore(
         (a, b) =>
           a.hour.localeCompare(b.hour) ||
           a.event_type.localeCompare(b.event_type) ||
-          a.service_name.localeCompare(b.service_name),
+          a.service_name.localeCompare(b.service_name) ||
+          (a.user_id ?? '').localeCompare(b.user_id ?? ''),
       );
+    },
+    async archive(eventId, by) {
+      const document = await events.findOne({ _id: eventId });
+      if (!document) return null;
+      // Archived first, then deleted: a crash in between leaves a copy, never a loss.
+      const archived = { ...document, ...by };
+      await archive.replaceOne({ _id: eventId }, archived, { upsert: true });
+      await events.deleteOne({ _id: eventId });
+      return toArchived(archived);
+    },
+    async getArchived(eventId) {
+      const document = await archive.findOne({ _id: eventId });
+      return document ? toArchived(document) : null;
     },
     async deleteForUser(userId, aggregateIds) {
       let deleted = (await events.deleteMany({ [USER_FIELD]: userId })).deletedCount;

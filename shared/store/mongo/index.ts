@@ -28,6 +28,7 @@ export const COLLECTIONS = {
   userSettings: 'user_settings',
   userSettingsRevisions: 'user_settings_revisions',
   events: 'events',
+  eventsArchive: 'events_archive',
   deadLetters: 'dead_letters',
   counters: 'counters',
 } as const;
@@ -63,6 +64,7 @@ export const INDEXES: Record<string, IndexDescription[]> = {
     { key: { seq: 1 }, name: 'seq_unique', unique: true },
     { key: { aggregate_id: 1, seq: 1 }, name: 'by_aggregate' },
     { key: { 'event.metadata.user_id': 1, 'event.timestamp': -1, seq: -1 }, name: 'by_user_newest' },
+    { key: { 'event.timestamp': -1, seq: -1 }, name: 'newest' },
   ],
   [COLLECTIONS.deadLetters]: [{ key: { _created: -1, dead_letter_id: -1 }, name: 'newest' }],
 };
@@ -114,7 +116,11 @@ export async function openMongoStore(
         collection(COLLECTIONS.userSettings),
         collection(COLLECTIONS.userSettingsRevisions),
       ),
-      events: mongoEventStore(collection(COLLECTIONS.events), collection(COLLECTIONS.counters)),
+      events: mongoEventStore(
+        collection(COLLECTIONS.events),
+        collection(COLLECTIONS.counters),
+        collection(COLLECTIONS.eventsArchive),
+      ),
       deadLetters: mongoDeadLetterRepository(collection(COLLECTIONS.deadLetters)),
       async ping() {
         // The driver would quietly reconnect a closed client; a closed store is not ready.

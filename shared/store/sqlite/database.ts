@@ -128,6 +128,18 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX notification_delivery_attempts_by_user
     ON notification_delivery_attempts (user_id, channel, started_ms);
   `,
+  // 6: events newest first for the admin's browsing; events an admin deleted, kept as they were.
+  `
+  CREATE INDEX events_by_time ON events (created_ms DESC, seq DESC);
+  CREATE TABLE events_archive (
+    event_id TEXT PRIMARY KEY,
+    seq INTEGER NOT NULL,
+    stored_at TEXT NOT NULL,
+    doc TEXT NOT NULL,
+    deleted_by TEXT NOT NULL,
+    deleted_at TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this build writes. */

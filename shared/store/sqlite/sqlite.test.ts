@@ -22,9 +22,24 @@ const freshFile = () => join(directory, `store-${++files}.db`);
 
 afterAll(() => rmSync(directory, { recursive: true, force: true }));
 
-/** What schema 5 added, dropped to recreate a file of an earlier schema. */
-const DROP_NOTIFICATION_DELIVERY_TABLES = `DROP TABLE notification_subscriptions;
-  DROP TABLE notification_deliveries; DROP TABLE notification_delivery_attempts;`;
+/** Undoes migration N (N ≥ 2): dropped in turn from the newest to recreate a file of an older schema. */
+const UNDO_MIGRATION: Record<number, string> = {
+  2: 'DROP TABLE saved_scripts;',
+  3: 'DROP TABLE user_settings; DROP TABLE user_settings_revisions;',
+  4: `DROP INDEX events_by_user; ALTER TABLE events DROP COLUMN user_id;
+      ALTER TABLE events DROP COLUMN created_ms;`,
+  5: `DROP TABLE notification_subscriptions; DROP TABLE notification_deliveries;
+      DROP TABLE notification_delivery_attempts;`,
+  6: 'DROP INDEX events_by_time; DROP TABLE events_archive;',
+};
+
+/** Turns the file at `path` into what a build of schema `version` left behind. */
+function downgrade(path: string, version: number): void {
+  const raw = new Database(path);
+  for (let undone = SCHEMA_VERSION; undone > version; undone--) raw.exec(UNDO_MIGRATION[undone]!);
+  raw.pragma(`user_version = ${version}`);
+  raw.close();
+}
 
 describeRepositoriesContract('sqlite file', async () => openSqliteStore(freshFile()));
 
@@ -64,15 +79,7 @@ describe('openSqliteStore', () => {
     const first = openSqliteStore(path);
     await first.users.create(aUser());
     await first.close();
-    // What a build of schema version 1 left behind.
-    const raw = new Database(path);
-    raw.exec(
-      `DROP TABLE saved_scripts; DROP TABLE user_settings; DROP TABLE user_settings_revisions;
-       DROP INDEX events_by_user; ALTER TABLE events DROP COLUMN user_id; ALTER TABLE events DROP COLUMN created_ms;
-       ${DROP_NOTIFICATION_DELIVERY_TABLES}`,
-    );
-    raw.pragma('user_version = 1');
-    raw.close();
+    downgrade(path, 1);
 
     const upgraded = openSqliteStore(path);
     expect(await upgraded.users.findById('user-1')).toEqual(aUser());
@@ -89,27 +96,22 @@ describe('openSqliteStore', () => {
     await first.events.append(completed);
     await first.events.append(anonymous);
     await first.close();
-    // What a build of schema version 3 left behind: events without the user and time columns.
-    const raw = new Database(path);
-    raw.exec(
-      `DROP INDEX events_by_user; ALTER TABLE events DROP COLUMN user_id; ALTER TABLE events DROP COLUMN created_ms;
-       ${DROP_NOTIFICATION_DELIVERY_TABLES}`,
-    );
-    raw.pragma('user_version = 3');
-    raw.close();
+    // Schema 3 stored events without the user and time columns.
+    downgrade(path, 3);
 
     const upgraded = openSqliteStore(path);
     expect((await upgraded.events.listByUser('user-1')).map((stored) => stored.event)).toEqual([completed]);
     // Exact to the millisecond: an instant one millisecond later is not counted.
-    expect(await upgraded.events.tallyByUser('user-1', '2025-01-01T10:20:30.456Z')).toEqual([
+    expect(await upgraded.events.tally({ userId: 'user-1', from: '2025-01-01T10:20:30.456Z' })).toEqual([
       {
         hour: '2025-01-01T10:00:00.000Z',
         event_type: 'execution_completed',
         service_name: 'monitor',
+        user_id: 'user-1',
         count: 1,
       },
     ]);
-    expect(await upgraded.events.tallyByUser('user-1', '2025-01-01T10:20:30.457Z')).toEqual([]);
+    expect(await upgraded.events.tally({ userId: 'user-1', from: '2025-01-01T10:20:30.457Z' })).toEqual([]);
     expect(await upgraded.events.deleteForUser('user-1', [])).toBe(1);
     expect(await upgraded.events.get(anonymous.event_id)).not.toBeNull();
     await upgraded.close();
@@ -120,15 +122,26 @@ describe('openSqliteStore', () => {
     const first = openSqliteStore(path);
     await first.notifications.create(aNotification());
     await first.close();
-    const raw = new Database(path);
-    raw.exec(DROP_NOTIFICATION_DELIVERY_TABLES);
-    raw.pragma('user_version = 4');
-    raw.close();
+    downgrade(path, 4);
 
     const upgraded = openSqliteStore(path);
     expect(await upgraded.notificationSubscriptions.list('user-1')).toEqual([]);
     expect(await upgraded.notificationDeliveries.nextDue()).toBeNull();
     expect(await upgraded.notifications.get(aNotification().notification_id)).toEqual(aNotification());
+    await upgraded.close();
+  });
+
+  it('upgrades a file of schema 5, adding the event archive', async () => {
+    const path = freshFile();
+    const first = openSqliteStore(path);
+    await first.events.append(anOutputEvent());
+    await first.close();
+    downgrade(path, 5);
+
+    const upgraded = openSqliteStore(path);
+    const by = { deleted_by: 'admin@example.com', deleted_at: '2025-02-01T00:00:00.000Z' };
+    expect(await upgraded.events.archive(anOutputEvent().event_id, by)).toMatchObject(by);
+    expect(await upgraded.events.browse({}, { skip: 0, limit: 10 })).toEqual({ items: [], total: 0 });
     await upgraded.close();
   });
 
