@@ -4,6 +4,7 @@
  * served route has no description.
  */
 import type { OperationGroup } from '../shared/http/openapi/operation';
+import { adminEventsOperations } from './admin-events/operations';
 import { adminUsersOperations } from './admin-users/operations';
 import { authOperations } from './auth/operations';
 import { executionsOperations } from './executions/operations';
@@ -21,6 +22,7 @@ export const OPERATION_GROUPS: readonly OperationGroup[] = [
   savedScriptsOperations,
   streamSseOperations,
   adminUsersOperations,
+  adminEventsOperations,
   userSettingsOperations,
   notificationsOperations,
   openapiOperations,

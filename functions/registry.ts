@@ -1,5 +1,6 @@
 /** Every function of the product. The embedded server, the bundler and the manifests read this list. */
 import type { FunctionDefinition } from '../shared/platform/function';
+import { adminEventsFunction } from './admin-events';
 import { adminUsersFunction } from './admin-users';
 import { authFunction } from './auth';
 import { executionsFunction } from './executions';
@@ -22,6 +23,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   savedScriptsFunction,
   userSettingsFunction,
   adminUsersFunction,
+  adminEventsFunction,
   streamSseFunction,
   runPodFunction,
   monitorFunction,

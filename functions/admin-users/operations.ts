@@ -1,5 +1,6 @@
 /** The admin user operations as the OpenAPI document publishes them. */
 import * as v from 'valibot';
+import { EventStatisticsSchema } from '../../shared/domain/event-statistics';
 import { UserResponseSchema } from '../../shared/domain/user';
 import { DomainEventSchema, EVENT_TYPES } from '../../shared/events/schemas';
 import { MessageResponseSchema, type OperationGroup } from '../../shared/http/openapi/operation';
@@ -28,18 +29,6 @@ const UserListResponse = v.object({
   limit: count,
 });
 
-const EventStatistics = v.object({
-  total_events: count,
-  events_by_type: v.array(v.object({ event_type: v.picklist(EVENT_TYPES), count })),
-  events_by_service: tally('service_name'),
-  events_by_hour: tally('hour'),
-  top_users: v.array(v.object({ user_id: v.string(), event_count: count })),
-  error_rate: v.number(),
-  avg_processing_time: v.number(),
-  start_time: v.string(),
-  end_time: v.string(),
-});
-
 const DerivedCounts = v.object({
   succeeded: count,
   failed: count,
@@ -56,7 +45,7 @@ const RateLimitSummary = v.object({
 
 const AdminUserOverview = v.object({
   user: UserResponseSchema,
-  stats: EventStatistics,
+  stats: EventStatisticsSchema,
   derived_counts: DerivedCounts,
   rate_limit_summary: RateLimitSummary,
   recent_events: v.array(DomainEventSchema),
@@ -74,7 +63,7 @@ export const adminUsersOperations: OperationGroup = {
     PasswordResetRequest,
     UserListResponse,
     AdminUserOverview,
-    EventStatistics,
+    EventStatistics: EventStatisticsSchema,
     DerivedCounts,
     RateLimitSummary,
     DeleteUserResponse: DeletedCountsSchema,

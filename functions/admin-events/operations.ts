@@ -1,0 +1,102 @@
+/** The admin event operations as the OpenAPI document publishes them. */
+import * as v from 'valibot';
+import { EventStatisticsSchema } from '../../shared/domain/event-statistics';
+import { DomainEventSchema, EVENT_TYPES } from '../../shared/events/schemas';
+import type { OperationGroup } from '../../shared/http/openapi/operation';
+import {
+  BrowseRequestSchema,
+  EventFilterSchema,
+  ExportParamsSchema,
+  ExportQuerySchema,
+  StatsQuerySchema,
+} from './requests';
+
+const count = v.pipe(v.number(), v.integer());
+
+const EventBrowseResponse = v.object({
+  events: v.array(DomainEventSchema),
+  total: count,
+  skip: count,
+  limit: count,
+});
+
+const EventSummary = v.object({
+  event_id: v.string(),
+  event_type: v.picklist(EVENT_TYPES),
+  timestamp: v.string(),
+  aggregate_id: v.nullable(v.string()),
+});
+
+const EventDetailResponse = v.object({
+  event: DomainEventSchema,
+  related_events: v.array(EventSummary),
+  timeline: v.array(EventSummary),
+});
+
+const EventDeleteResponse = v.object({ message: v.string(), event_id: v.string() });
+
+const tags = ['admin-events'];
+const notFound = { description: 'No such event' };
+
+export const adminEventsOperations: OperationGroup = {
+  schemas: {
+    EventFilter: EventFilterSchema,
+    EventBrowseRequest: BrowseRequestSchema,
+    EventBrowseResponse,
+    EventStatsResponse: EventStatisticsSchema,
+    EventSummary,
+    EventDetailResponse,
+    EventDeleteResponse,
+  },
+  operations: [
+    {
+      method: 'post',
+      path: '/api/v1/admin/events/browse',
+      tags,
+      summary: 'Browse events newest first, with filters and text search',
+      access: 'admin',
+      body: { json: BrowseRequestSchema },
+      responses: { 200: { description: 'A page of events', schema: EventBrowseResponse } },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/admin/events/stats',
+      tags,
+      summary: 'Statistics of the events of the last hours',
+      access: 'admin',
+      query: StatsQuerySchema,
+      responses: { 200: { description: 'The statistics', schema: EventStatisticsSchema } },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/admin/events/export/{export_format}',
+      tags,
+      summary: 'Export matching events as CSV or JSON (streamed, at most 50,000)',
+      access: 'admin',
+      params: ExportParamsSchema,
+      query: ExportQuerySchema,
+      responses: {
+        200: {
+          description: 'The file; X-Total-Count and X-Export-Truncated tell whether it holds all',
+          mediaType: 'text/csv',
+        },
+      },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/admin/events/{event_id}',
+      tags,
+      summary: 'One event with the other events of its aggregate',
+      access: 'admin',
+      responses: { 200: { description: 'The event', schema: EventDetailResponse }, 404: notFound },
+    },
+    {
+      method: 'delete',
+      path: '/api/v1/admin/events/{event_id}',
+      tags,
+      summary: 'Delete an event, keeping it in the archive',
+      access: 'admin',
+      responses: { 200: { description: 'Deleted', schema: EventDeleteResponse }, 404: notFound },
+    },
+  ],
+};
