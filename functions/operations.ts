@@ -6,6 +6,7 @@
 import type { OperationGroup } from '../shared/http/openapi/operation';
 import { adminEventsOperations } from './admin-events/operations';
 import { adminUsersOperations } from './admin-users/operations';
+import { apiKeysOperations } from './api-keys/operations';
 import { authOperations } from './auth/operations';
 import { executionsOperations } from './executions/operations';
 import { notificationsOperations } from './notifications/operations';
@@ -25,5 +26,6 @@ export const OPERATION_GROUPS: readonly OperationGroup[] = [
   adminEventsOperations,
   userSettingsOperations,
   notificationsOperations,
+  apiKeysOperations,
   openapiOperations,
 ];

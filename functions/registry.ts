@@ -2,6 +2,7 @@
 import type { FunctionDefinition } from '../shared/platform/function';
 import { adminEventsFunction } from './admin-events';
 import { adminUsersFunction } from './admin-users';
+import { apiKeysFunction } from './api-keys';
 import { authFunction } from './auth';
 import { executionsFunction } from './executions';
 import { monitorFunction } from './monitor';
@@ -22,6 +23,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   notificationsFunction,
   savedScriptsFunction,
   userSettingsFunction,
+  apiKeysFunction,
   adminUsersFunction,
   adminEventsFunction,
   streamSseFunction,

@@ -88,6 +88,8 @@ export async function deleteUser(
     // The account's own events (sign-ins, failures) are keyed by its id.
     counts.events = await store.events.deleteForUser(user.user_id, [user.user_id, ...executionIds]);
   }
+  // Keys are credentials: they go with the account even when its data stays.
+  await store.apiKeys.deleteForUser(user.user_id);
   counts.user_deleted = await store.users.delete(user.user_id);
   return counts;
 }

@@ -261,6 +261,18 @@ describe('answers match the OpenAPI document', () => {
     await call('DELETE /api/v1/admin/events/{event_id}', { session: admin, params });
   });
 
+  it('for API keys', async () => {
+    const { data: created } = await call('POST /api/v1/user/api-keys', {
+      session: user,
+      json: { name: 'docs', scopes: ['executions:read'] },
+    });
+    await call('GET /api/v1/user/api-keys', { session: user });
+    await call('DELETE /api/v1/user/api-keys/{key_id}', {
+      session: user,
+      params: { key_id: created.key_id as string },
+    });
+  });
+
   it('for every described operation but the endless notification stream', () => {
     const unchecked = [...OPERATIONS.keys()].filter((key) => !checked.has(key));
     expect(unchecked).toEqual(['GET /api/v1/events/notifications/stream']);

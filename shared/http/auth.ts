@@ -1,10 +1,12 @@
 /**
- * Who is calling: the session cookie becomes `c.var.user`, and every state-changing request that carries
- * the cookie must prove it came from our own pages (double-submit CSRF token bound to the session).
+ * Who is calling: an API key (`Authorization: Bearer`) or the session cookie becomes `c.var.user`, and
+ * every state-changing request that carries the cookie must prove it came from our own pages
+ * (double-submit CSRF token bound to the session).
  */
 import type { Context, MiddlewareHandler } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
 import type { CookieOptions } from 'hono/utils/cookie';
+import { bearerCredential, principalForApiKey } from '../auth/api-keys';
 import { verifyCsrf } from '../auth/csrf';
 import { type IssuedSession, principalForSession } from '../auth/sessions';
 import type { Config } from '../config/config';
@@ -43,6 +45,13 @@ export const sessionToken = (c: Context): string | undefined => getCookie(c, SES
 
 export function authenticate(platform: Platform): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
+    // An integration's API key: a header no other site can make a browser send, so it needs no CSRF token.
+    const apiKey = bearerCredential(c.req.header('Authorization'));
+    if (apiKey !== undefined) {
+      c.set('user', await principalForApiKey(platform, apiKey, { method: c.req.method, path: c.req.path }));
+      await next();
+      return;
+    }
     const token = sessionToken(c);
     if (
       token &&
@@ -52,8 +61,6 @@ export function authenticate(platform: Platform): MiddlewareHandler<AppEnv> {
     ) {
       throw new HttpError(403, 'CSRF validation failed', 'ForbiddenError');
     }
-    // The session cookie is the only credential so far. Integration keys (`Authorization: Bearer`) belong
-    // here beside it; a header no other site can make a browser send needs no CSRF token.
     c.set('user', token ? await principalForSession(platform, token) : null);
     await next();
   };

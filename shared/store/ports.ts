@@ -1,3 +1,4 @@
+import type { ApiKeyRecord } from '../domain/api-key';
 /**
  * Persistence ports. Each repository speaks the domain's language; adapters (embedded SQLite,
  * MongoDB) implement them and one contract suite per port runs against every adapter.
@@ -281,6 +282,18 @@ export interface DeadLetterRepository {
   delete(deadLetterId: string): Promise<boolean>;
 }
 
+export interface ApiKeyRepository {
+  create(key: ApiKeyRecord): Promise<void>;
+  findByHash(keyHash: string): Promise<ApiKeyRecord | null>;
+  /** The user's keys, newest first. */
+  listForUser(userId: string): Promise<ApiKeyRecord[]>;
+  /** Notes when a key was last used; no-op for a key that is gone. */
+  touch(keyId: string, at: string): Promise<void>;
+  /** Deletes the user's key; false when the user has no key of that id. */
+  delete(userId: string, keyId: string): Promise<boolean>;
+  deleteForUser(userId: string): Promise<number>;
+}
+
 export interface Repositories {
   users: UserRepository;
   sessions: SessionRepository;
@@ -292,6 +305,7 @@ export interface Repositories {
   userSettings: UserSettingsRepository;
   events: EventStore;
   deadLetters: DeadLetterRepository;
+  apiKeys: ApiKeyRepository;
   /** Readiness: can the store serve requests right now? */
   ping(): Promise<void>;
   close(): Promise<void>;

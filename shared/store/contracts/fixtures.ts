@@ -1,3 +1,4 @@
+import type { ApiKeyRecord } from '../../domain/api-key';
 /** Record builders for the contract suites: complete, valid records with overridable fields. */
 
 import { afterEach, beforeEach } from 'vitest';
@@ -85,6 +86,19 @@ export const aNotification = (overrides: Partial<NotificationRecord> = {}): Noti
   created_at: at(0),
   read_at: null,
   source_event_id: 'event-1',
+  ...overrides,
+});
+
+export const anApiKey = (overrides: Partial<ApiKeyRecord> = {}): ApiKeyRecord => ({
+  key_id: 'key-1',
+  user_id: 'user-1',
+  name: 'CI pipeline',
+  prefix: 'i8c_abcdef',
+  key_hash: 'hash-1',
+  scopes: ['executions:read', 'executions:write'],
+  created_at: at(0),
+  expires_at: null,
+  last_used_at: null,
   ...overrides,
 });
 

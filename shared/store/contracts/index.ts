@@ -1,4 +1,5 @@
 /** Contract suites of the persistence ports; every adapter runs all of them. */
+import { describeApiKeyRepositoryContract } from './api-keys.contract';
 import { describeDeadLetterRepositoryContract } from './dead-letters.contract';
 import { describeEventStoreContract } from './events.contract';
 import { describeExecutionRepositoryContract } from './executions.contract';
@@ -13,6 +14,7 @@ import { describeUserRepositoryContract } from './users.contract';
 
 export type { MakeRepositories } from './fixtures';
 export {
+  describeApiKeyRepositoryContract,
   describeDeadLetterRepositoryContract,
   describeEventStoreContract,
   describeExecutionRepositoryContract,
@@ -36,4 +38,5 @@ export function describeRepositoriesContract(adapterName: string, make: MakeRepo
   describeUserSettingsRepositoryContract(adapterName, make);
   describeEventStoreContract(adapterName, make);
   describeDeadLetterRepositoryContract(adapterName, make);
+  describeApiKeyRepositoryContract(adapterName, make);
 }

@@ -5,6 +5,7 @@
  */
 import { type Db, type IndexDescription, MongoClient } from 'mongodb';
 import type { Repositories } from '../ports';
+import { mongoApiKeyRepository } from './api-keys';
 import { mongoDeadLetterRepository } from './dead-letters';
 import type { StoredDocument } from './documents';
 import { mongoEventStore } from './events';
@@ -25,6 +26,7 @@ export const COLLECTIONS = {
   notificationDeliveries: 'notification_deliveries',
   notificationDeliveryAttempts: 'notification_delivery_attempts',
   savedScripts: 'saved_scripts',
+  apiKeys: 'api_keys',
   userSettings: 'user_settings',
   userSettingsRevisions: 'user_settings_revisions',
   events: 'events',
@@ -59,6 +61,10 @@ export const INDEXES: Record<string, IndexDescription[]> = {
     { key: { user_id: 1, channel: 1, _started: 1 }, name: 'by_user_channel_started' },
   ],
   [COLLECTIONS.savedScripts]: [{ key: { user_id: 1, _updated: -1, script_id: -1 }, name: 'by_user_recent' }],
+  [COLLECTIONS.apiKeys]: [
+    { key: { key_hash: 1 }, name: 'key_hash_unique', unique: true },
+    { key: { user_id: 1, _created: -1, key_id: -1 }, name: 'by_user_newest' },
+  ],
   [COLLECTIONS.userSettingsRevisions]: [{ key: { user_id: 1, version: -1 }, name: 'by_user_newest' }],
   [COLLECTIONS.events]: [
     { key: { seq: 1 }, name: 'seq_unique', unique: true },
@@ -112,6 +118,7 @@ export async function openMongoStore(
         collection(COLLECTIONS.notificationDeliveryAttempts),
       ),
       savedScripts: mongoSavedScriptRepository(collection(COLLECTIONS.savedScripts)),
+      apiKeys: mongoApiKeyRepository(collection(COLLECTIONS.apiKeys)),
       userSettings: mongoUserSettingsRepository(
         collection(COLLECTIONS.userSettings),
         collection(COLLECTIONS.userSettingsRevisions),

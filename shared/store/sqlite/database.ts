@@ -140,6 +140,17 @@ const MIGRATIONS: readonly string[] = [
     deleted_at TEXT NOT NULL
   );
   `,
+  // 7: users' API keys, found by the hash of the secret and listed per user newest first.
+  `
+  CREATE TABLE api_keys (
+    key_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    key_hash TEXT NOT NULL UNIQUE,
+    created_ms INTEGER NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX api_keys_by_user ON api_keys (user_id, created_ms DESC, key_id DESC);
+  `,
 ];
 
 /** The schema version this build writes. */

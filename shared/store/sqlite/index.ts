@@ -1,5 +1,6 @@
 /** The embedded store: every repository in one SQLite file (or in memory with ':memory:'). */
 import type { Repositories } from '../ports';
+import { sqliteApiKeyRepository } from './api-keys';
 import { migrate, openDatabase } from './database';
 import { sqliteDeadLetterRepository } from './dead-letters';
 import { sqliteEventStore } from './events';
@@ -32,6 +33,7 @@ export function openSqliteStore(path: string): Repositories {
     userSettings: sqliteUserSettingsRepository(db),
     events: sqliteEventStore(db),
     deadLetters: sqliteDeadLetterRepository(db),
+    apiKeys: sqliteApiKeyRepository(db),
     async ping() {
       ping.get();
     },

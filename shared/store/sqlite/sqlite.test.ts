@@ -31,6 +31,7 @@ const UNDO_MIGRATION: Record<number, string> = {
   5: `DROP TABLE notification_subscriptions; DROP TABLE notification_deliveries;
       DROP TABLE notification_delivery_attempts;`,
   6: 'DROP INDEX events_by_time; DROP TABLE events_archive;',
+  7: 'DROP TABLE api_keys;',
 };
 
 /** Turns the file at `path` into what a build of schema `version` left behind. */
