@@ -2,7 +2,7 @@
  * Property-based fuzzing of the whole HTTP API from the product's own OpenAPI document: Schemathesis
  * (installed by `scripts/setup.sh --test` from test/api-fuzz/requirements.txt) generates valid and
  * invalid requests for every operation, signed in as an administrator, and the run fails on any 5xx.
- * Bounded by FUZZ_SECONDS (default 90) so CI time stays predictable.
+ * Bounded by FUZZ_SECONDS (default 120) so CI time stays predictable.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -14,7 +14,7 @@ import { type RunningServer, startTestServer } from './support/server';
 
 const CACHE = process.env.INTEGR8S_CACHE ?? path.join(process.env.HOME ?? tmpdir(), '.cache/integr8scode');
 const SCHEMATHESIS = path.join(CACHE, 'schemathesis/bin/st');
-const FUZZ_SECONDS = Number(process.env.FUZZ_SECONDS ?? 90);
+const FUZZ_SECONDS = Number(process.env.FUZZ_SECONDS ?? 120);
 
 let server: RunningServer;
 let admin: TestSession;
@@ -73,6 +73,8 @@ function runSchemathesis(): Promise<FuzzRun> {
       SCHEMATHESIS,
       args,
       {
+        // Schemathesis keeps a cache in its working directory: the report directory, not the checkout.
+        cwd: reportDir,
         timeout: (FUZZ_SECONDS + 120) * 1000,
         maxBuffer: 64 * 1024 * 1024,
         env: {

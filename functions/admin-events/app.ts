@@ -9,7 +9,7 @@ import { statisticsOfLastHours } from '../../shared/domain/event-statistics';
 import type { DomainEvent } from '../../shared/events/schemas';
 import { requireAdmin } from '../../shared/http/auth';
 import { notFound, readJson, validate } from '../../shared/http/errors';
-import { type AppEnv, createFunctionApp } from '../../shared/platform/function';
+import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import type { EventFilter, EventStore } from '../../shared/store/ports';
 import { type ExportFormat, exportChunks } from './export';

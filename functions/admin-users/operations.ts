@@ -2,7 +2,7 @@
 import * as v from 'valibot';
 import { EventStatisticsSchema } from '../../shared/domain/event-statistics';
 import { UserResponseSchema } from '../../shared/domain/user';
-import { DomainEventSchema, EVENT_TYPES } from '../../shared/events/schemas';
+import { DomainEventSchema } from '../../shared/events/schemas';
 import { MessageResponseSchema, type OperationGroup } from '../../shared/http/openapi/operation';
 import { DeletedCountsSchema } from './cascade';
 import {
@@ -20,7 +20,6 @@ const UserUpdate = updateRequestSchema(MIN_PASSWORD);
 const PasswordResetRequest = resetPasswordRequestSchema(MIN_PASSWORD);
 
 const count = v.pipe(v.number(), v.integer());
-const tally = <K extends string>(key: K) => v.array(v.object({ [key]: v.string(), count }));
 
 const UserListResponse = v.object({
   users: v.array(UserResponseSchema),
