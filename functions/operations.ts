@@ -4,6 +4,7 @@
  * served route has no description.
  */
 import type { OperationGroup } from '../shared/http/openapi/operation';
+import { adminAuditOperations } from './admin-audit/operations';
 import { adminEventsOperations } from './admin-events/operations';
 import { adminUsersOperations } from './admin-users/operations';
 import { apiKeysOperations } from './api-keys/operations';
@@ -24,6 +25,7 @@ export const OPERATION_GROUPS: readonly OperationGroup[] = [
   streamSseOperations,
   adminUsersOperations,
   adminEventsOperations,
+  adminAuditOperations,
   userSettingsOperations,
   notificationsOperations,
   apiKeysOperations,

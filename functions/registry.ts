@@ -1,5 +1,6 @@
 /** Every function of the product. The embedded server, the bundler and the manifests read this list. */
 import type { FunctionDefinition } from '../shared/platform/function';
+import { adminAuditFunction } from './admin-audit';
 import { adminEventsFunction } from './admin-events';
 import { adminUsersFunction } from './admin-users';
 import { apiKeysFunction } from './api-keys';
@@ -26,6 +27,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   apiKeysFunction,
   adminUsersFunction,
   adminEventsFunction,
+  adminAuditFunction,
   streamSseFunction,
   runPodFunction,
   monitorFunction,

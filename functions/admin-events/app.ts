@@ -5,6 +5,8 @@
  * Admins only: 401 signed out, 403 for anyone else.
  */
 import { stream } from 'hono/streaming';
+import { recordAudit } from '../../shared/audit/record';
+import { changedFields } from '../../shared/domain/audit';
 import { statisticsOfLastHours } from '../../shared/domain/event-statistics';
 import type { DomainEvent } from '../../shared/events/schemas';
 import { requireAdmin } from '../../shared/http/auth';
@@ -117,6 +119,15 @@ export function createAdminEventsApp(platform: Platform) {
         ? await events.archive(id, { deleted_by: admin.username, deleted_at: platform.now().toISOString() })
         : null;
     if (!archived) throw eventNotFound();
+    await recordAudit(platform, {
+      actor: admin,
+      action: 'event.delete',
+      target: { type: 'event', id },
+      changes: changedFields(null, {
+        event_type: archived.event.event_type,
+        aggregate_id: archived.event.aggregate_id,
+      }),
+    });
     return c.json({ message: 'Event deleted and archived', event_id: id });
   });
 

@@ -5,9 +5,11 @@
  * user's sessions, since sessions carry who signed in and with which role.
  */
 import type { Context } from 'hono';
+import { recordAudit } from '../../shared/audit/record';
 import { clearLoginFailures } from '../../shared/auth/lockout';
 import { hashPassword } from '../../shared/auth/passwords';
 import { changeUserAccess } from '../../shared/auth/sessions';
+import { changedFields } from '../../shared/domain/audit';
 import { newUserRecord, type Principal, toUserResponse, type UserRecord } from '../../shared/domain/user';
 import { requireAdmin } from '../../shared/http/auth';
 import { badRequest, HttpError, notFound, readJsonObject, validate } from '../../shared/http/errors';
@@ -90,7 +92,7 @@ export function createAdminUsersApp(platform: Platform) {
     });
 
     app.post(path, async (c) => {
-      requireAdmin(c);
+      const admin = requireAdmin(c);
       const { password, ...fields } = validate(CreateSchema, await readJsonObject(c), 'body');
       // The superuser flag marks the operator's first administrator; nobody grants it here.
       const user = newUserRecord(
@@ -98,6 +100,14 @@ export function createAdminUsersApp(platform: Platform) {
         platform.now().toISOString(),
       );
       await orConflict(store.users.create(user));
+      await recordAudit(platform, {
+        actor: admin,
+        action: 'user.create',
+        target: { type: 'user', id: user.user_id },
+        changes: changedFields<UserRecord>(null, { ...fields, password_hash: user.password_hash }, [
+          'password_hash',
+        ]),
+      });
       return c.json(toUserResponse(user));
     });
   }
@@ -143,6 +153,12 @@ export function createAdminUsersApp(platform: Platform) {
     else if (updated && (profile.username || profile.password_hash))
       await store.sessions.deleteForUser(user.user_id);
     if (!updated) throw userNotFound();
+    await recordAudit(platform, {
+      actor: admin,
+      action: 'user.update',
+      target: { type: 'user', id: user.user_id },
+      changes: changedFields<UserRecord>(user, { ...profile, ...access }, ['password_hash']),
+    });
     return c.json(toUserResponse(updated));
   });
 
@@ -151,11 +167,18 @@ export function createAdminUsersApp(platform: Platform) {
     const { cascade } = validate(DeleteQuerySchema, c.req.query(), 'query');
     if (user.user_id === admin.user_id) throw badRequest('Cannot delete your own account');
     await keepAnAdmin(user);
-    return c.json(await deleteUser(platform, user, admin, { cascade }));
+    const deleted = await deleteUser(platform, user, admin, { cascade });
+    await recordAudit(platform, {
+      actor: admin,
+      action: 'user.delete',
+      target: { type: 'user', id: user.user_id },
+      changes: changedFields(null, { username: user.username, email: user.email, cascade }),
+    });
+    return c.json(deleted);
   });
 
   app.post(`${BASE}/:user_id/reset-password`, async (c) => {
-    const { user } = await target(c);
+    const { admin, user } = await target(c);
     const { new_password } = validate(ResetSchema, await readJsonObject(c), 'body');
     const updated = await store.users.update(user.user_id, {
       password_hash: await hashPassword(new_password),
@@ -164,12 +187,23 @@ export function createAdminUsersApp(platform: Platform) {
     if (!updated) throw userNotFound();
     // Whoever holds a session from before the reset must sign in with the new password.
     await store.sessions.deleteForUser(user.user_id);
+    await recordAudit(platform, {
+      actor: admin,
+      action: 'user.reset_password',
+      target: { type: 'user', id: user.user_id },
+      changes: changedFields<UserRecord>(user, { password_hash: updated.password_hash }, ['password_hash']),
+    });
     return c.json({ message: `Password of ${user.username} reset; their sessions have ended` });
   });
 
   app.post(`${BASE}/:user_id/unlock`, async (c) => {
-    const { user } = await target(c);
+    const { admin, user } = await target(c);
     await clearLoginFailures(platform, user.username);
+    await recordAudit(platform, {
+      actor: admin,
+      action: 'user.unlock',
+      target: { type: 'user', id: user.user_id },
+    });
     return c.json({ user_id: user.user_id, message: `${user.username} may sign in again` });
   });
 

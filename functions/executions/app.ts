@@ -2,8 +2,11 @@
  * executions: reading, cancelling, retrying and deleting executions, plus the catalogue a client
  * needs before submitting (runtimes, limits, examples).
  */
+
 import type { Context } from 'hono';
+import { recordAudit } from '../../shared/audit/record';
 import { formatBytes } from '../../shared/config/config';
+import { changedFields } from '../../shared/domain/audit';
 import { type ExecutionRecord, isTerminal, toExecutionResult } from '../../shared/domain/execution';
 import type { Principal } from '../../shared/domain/user';
 import { requestCancellation } from '../../shared/executions/cancellation';
@@ -101,6 +104,12 @@ export function createExecutionsApp(platform: Platform) {
     if (!isTerminal(execution.status))
       await requestCancellation(platform, execution, admin.user_id, 'Execution deleted by an administrator');
     await store.executions.delete(id);
+    await recordAudit(platform, {
+      actor: admin,
+      action: 'execution.delete',
+      target: { type: 'execution', id },
+      changes: changedFields(null, { user_id: execution.user_id, status: execution.status }),
+    });
     return c.json({ message: 'Execution deleted successfully', execution_id: id });
   });
 

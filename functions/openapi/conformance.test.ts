@@ -273,6 +273,10 @@ describe('answers match the OpenAPI document', () => {
     });
   });
 
+  it('for the audit log', async () => {
+    await call('GET /api/v1/admin/audit', { session: admin, query: '?limit=5' });
+  });
+
   it('for every described operation but the endless notification stream', () => {
     const unchecked = [...OPERATIONS.keys()].filter((key) => !checked.has(key));
     expect(unchecked).toEqual(['GET /api/v1/events/notifications/stream']);

@@ -1,4 +1,5 @@
 import type { ApiKeyRecord } from '../domain/api-key';
+import type { AuditEntry, AuditTargetType } from '../domain/audit';
 /**
  * Persistence ports. Each repository speaks the domain's language; adapters (embedded SQLite,
  * MongoDB) implement them and one contract suite per port runs against every adapter.
@@ -294,6 +295,22 @@ export interface ApiKeyRepository {
   deleteForUser(userId: string): Promise<number>;
 }
 
+export interface AuditFilter {
+  actorId?: string;
+  action?: string;
+  targetType?: AuditTargetType;
+  targetId?: string;
+  /** Bounds (inclusive) of `at`, as UTC ISO instants. */
+  from?: string;
+  to?: string;
+}
+
+export interface AuditLogRepository {
+  append(entry: AuditEntry): Promise<void>;
+  /** Matching entries, newest first. */
+  list(filter: AuditFilter, paging: { limit: number; offset: number }): Promise<Page<AuditEntry>>;
+}
+
 export interface Repositories {
   users: UserRepository;
   sessions: SessionRepository;
@@ -306,6 +323,7 @@ export interface Repositories {
   events: EventStore;
   deadLetters: DeadLetterRepository;
   apiKeys: ApiKeyRepository;
+  auditLog: AuditLogRepository;
   /** Readiness: can the store serve requests right now? */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
 /** Contract suites of the persistence ports; every adapter runs all of them. */
 import { describeApiKeyRepositoryContract } from './api-keys.contract';
+import { describeAuditLogRepositoryContract } from './audit-log.contract';
 import { describeDeadLetterRepositoryContract } from './dead-letters.contract';
 import { describeEventStoreContract } from './events.contract';
 import { describeExecutionRepositoryContract } from './executions.contract';
@@ -15,6 +16,7 @@ import { describeUserRepositoryContract } from './users.contract';
 export type { MakeRepositories } from './fixtures';
 export {
   describeApiKeyRepositoryContract,
+  describeAuditLogRepositoryContract,
   describeDeadLetterRepositoryContract,
   describeEventStoreContract,
   describeExecutionRepositoryContract,
@@ -39,4 +41,5 @@ export function describeRepositoriesContract(adapterName: string, make: MakeRepo
   describeEventStoreContract(adapterName, make);
   describeDeadLetterRepositoryContract(adapterName, make);
   describeApiKeyRepositoryContract(adapterName, make);
+  describeAuditLogRepositoryContract(adapterName, make);
 }

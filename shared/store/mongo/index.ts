@@ -6,6 +6,7 @@
 import { type Db, type IndexDescription, MongoClient } from 'mongodb';
 import type { Repositories } from '../ports';
 import { mongoApiKeyRepository } from './api-keys';
+import { mongoAuditLogRepository } from './audit-log';
 import { mongoDeadLetterRepository } from './dead-letters';
 import type { StoredDocument } from './documents';
 import { mongoEventStore } from './events';
@@ -27,6 +28,7 @@ export const COLLECTIONS = {
   notificationDeliveryAttempts: 'notification_delivery_attempts',
   savedScripts: 'saved_scripts',
   apiKeys: 'api_keys',
+  auditLog: 'audit_log',
   userSettings: 'user_settings',
   userSettingsRevisions: 'user_settings_revisions',
   events: 'events',
@@ -64,6 +66,11 @@ export const INDEXES: Record<string, IndexDescription[]> = {
   [COLLECTIONS.apiKeys]: [
     { key: { key_hash: 1 }, name: 'key_hash_unique', unique: true },
     { key: { user_id: 1, _created: -1, key_id: -1 }, name: 'by_user_newest' },
+  ],
+  [COLLECTIONS.auditLog]: [
+    { key: { _at: -1, audit_id: -1 }, name: 'newest' },
+    { key: { target_type: 1, target_id: 1, _at: -1 }, name: 'by_target' },
+    { key: { actor_id: 1, _at: -1 }, name: 'by_actor' },
   ],
   [COLLECTIONS.userSettingsRevisions]: [{ key: { user_id: 1, version: -1 }, name: 'by_user_newest' }],
   [COLLECTIONS.events]: [
@@ -119,6 +126,7 @@ export async function openMongoStore(
       ),
       savedScripts: mongoSavedScriptRepository(collection(COLLECTIONS.savedScripts)),
       apiKeys: mongoApiKeyRepository(collection(COLLECTIONS.apiKeys)),
+      auditLog: mongoAuditLogRepository(collection(COLLECTIONS.auditLog)),
       userSettings: mongoUserSettingsRepository(
         collection(COLLECTIONS.userSettings),
         collection(COLLECTIONS.userSettingsRevisions),

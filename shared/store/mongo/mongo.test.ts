@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { MongoClient } from 'mongodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
+  describeApiKeyRepositoryContract,
+  describeAuditLogRepositoryContract,
   describeDeadLetterRepositoryContract,
   describeEventStoreContract,
   describeExecutionRepositoryContract,
@@ -49,6 +51,8 @@ describe.skipIf(!url)('MongoDB store', () => {
   describeUserSettingsRepositoryContract('mongodb', openFresh);
   describeEventStoreContract('mongodb', openFresh);
   describeDeadLetterRepositoryContract('mongodb', openFresh);
+  describeApiKeyRepositoryContract('mongodb', openFresh);
+  describeAuditLogRepositoryContract('mongodb', openFresh);
 
   describe('openMongoStore', () => {
     it('creates the indexes, and opening the same database again changes nothing', async () => {

@@ -151,6 +151,21 @@ const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX api_keys_by_user ON api_keys (user_id, created_ms DESC, key_id DESC);
   `,
+  // 8: the audit log of administrators' changes, newest first, by target and by actor.
+  `
+  CREATE TABLE audit_log (
+    audit_id TEXT PRIMARY KEY,
+    at_ms INTEGER NOT NULL,
+    actor_id TEXT NOT NULL,
+    action TEXT NOT NULL,
+    target_type TEXT NOT NULL,
+    target_id TEXT NOT NULL,
+    doc TEXT NOT NULL
+  );
+  CREATE INDEX audit_log_by_time ON audit_log (at_ms DESC, audit_id DESC);
+  CREATE INDEX audit_log_by_target ON audit_log (target_type, target_id, at_ms DESC);
+  CREATE INDEX audit_log_by_actor ON audit_log (actor_id, at_ms DESC);
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -1,6 +1,7 @@
 /** The embedded store: every repository in one SQLite file (or in memory with ':memory:'). */
 import type { Repositories } from '../ports';
 import { sqliteApiKeyRepository } from './api-keys';
+import { sqliteAuditLogRepository } from './audit-log';
 import { migrate, openDatabase } from './database';
 import { sqliteDeadLetterRepository } from './dead-letters';
 import { sqliteEventStore } from './events';
@@ -34,6 +35,7 @@ export function openSqliteStore(path: string): Repositories {
     events: sqliteEventStore(db),
     deadLetters: sqliteDeadLetterRepository(db),
     apiKeys: sqliteApiKeyRepository(db),
+    auditLog: sqliteAuditLogRepository(db),
     async ping() {
       ping.get();
     },

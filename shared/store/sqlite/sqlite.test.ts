@@ -32,6 +32,7 @@ const UNDO_MIGRATION: Record<number, string> = {
       DROP TABLE notification_delivery_attempts;`,
   6: 'DROP INDEX events_by_time; DROP TABLE events_archive;',
   7: 'DROP TABLE api_keys;',
+  8: 'DROP TABLE audit_log;',
 };
 
 /** Turns the file at `path` into what a build of schema `version` left behind. */
