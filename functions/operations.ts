@@ -6,12 +6,14 @@
 import type { OperationGroup } from '../shared/http/openapi/operation';
 import { adminAuditOperations } from './admin-audit/operations';
 import { adminEventsOperations } from './admin-events/operations';
+import { adminExecutionsOperations } from './admin-executions/operations';
 import { adminUsersOperations } from './admin-users/operations';
 import { apiKeysOperations } from './api-keys/operations';
 import { authOperations } from './auth/operations';
 import { executionsOperations } from './executions/operations';
 import { notificationsOperations } from './notifications/operations';
 import { openapiOperations } from './openapi/operations';
+import { sagasOperations } from './sagas/operations';
 import { savedScriptsOperations } from './saved-scripts/operations';
 import { streamSseOperations } from './stream-sse/operations';
 import { submitOperations } from './submit/operations';
@@ -26,6 +28,8 @@ export const OPERATION_GROUPS: readonly OperationGroup[] = [
   adminUsersOperations,
   adminEventsOperations,
   adminAuditOperations,
+  adminExecutionsOperations,
+  sagasOperations,
   userSettingsOperations,
   notificationsOperations,
   apiKeysOperations,

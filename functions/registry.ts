@@ -2,6 +2,7 @@
 import type { FunctionDefinition } from '../shared/platform/function';
 import { adminAuditFunction } from './admin-audit';
 import { adminEventsFunction } from './admin-events';
+import { adminExecutionsFunction } from './admin-executions';
 import { adminUsersFunction } from './admin-users';
 import { apiKeysFunction } from './api-keys';
 import { authFunction } from './auth';
@@ -11,6 +12,7 @@ import { notificationsFunction } from './notifications';
 import { notifyFunction } from './notify';
 import { openapiFunction } from './openapi';
 import { runPodFunction } from './run-pod';
+import { sagasFunction } from './sagas';
 import { savedScriptsFunction } from './saved-scripts';
 import { storeResultFunction } from './store-result';
 import { streamSseFunction } from './stream-sse';
@@ -28,6 +30,8 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   adminUsersFunction,
   adminEventsFunction,
   adminAuditFunction,
+  adminExecutionsFunction,
+  sagasFunction,
   streamSseFunction,
   runPodFunction,
   monitorFunction,

@@ -3,9 +3,11 @@
  * with the response schemas the OpenAPI document publishes: a field renamed or retyped in a handler
  * but not in its `operations.ts` fails here.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import * as v from 'valibot';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { newExecution } from '../../shared/domain/execution';
+import { executionRequested } from '../../shared/events/sample-events';
 import { type Operation, operationKey } from '../../shared/http/openapi/operation';
 import {
   authHeaders,
@@ -275,6 +277,39 @@ describe('answers match the OpenAPI document', () => {
 
   it('for the audit log', async () => {
     await call('GET /api/v1/admin/audit', { session: admin, query: '?limit=5' });
+  });
+
+  it('for sagas and the admin queue', async () => {
+    const { data: page } = await call('GET /api/v1/admin/executions/', { session: admin, query: '?limit=5' });
+    const [execution] = page.executions as { execution_id: string }[];
+    expect(execution, 'the runs above left executions').toBeDefined();
+    const params = { saga_id: execution!.execution_id, execution_id: execution!.execution_id };
+    await call('GET /api/v1/admin/executions/queue', { session: admin });
+    await call('GET /api/v1/sagas/', { session: admin });
+    await call('GET /api/v1/sagas/{saga_id}', { session: admin, params });
+    await call('GET /api/v1/sagas/execution/{execution_id}', { session: admin, params });
+    // A queued execution with its request stored, which no sandbox has picked up.
+    const waiting = newExecution({
+      execution_id: randomUUID(),
+      user_id: user.userId,
+      script: 'print(1)',
+      stdin: '',
+      lang: 'python',
+      lang_version: '3.12',
+      priority: 'low',
+      created_at: new Date().toISOString(),
+    });
+    await server.platform.store.executions.create(waiting);
+    await server.platform.store.events.append(executionRequested(waiting.execution_id));
+    await call('PUT /api/v1/admin/executions/{execution_id}/priority', {
+      session: admin,
+      params: { execution_id: waiting.execution_id },
+      json: { priority: 'high' },
+    });
+    await call('POST /api/v1/sagas/{saga_id}/cancel', {
+      session: admin,
+      params: { saga_id: waiting.execution_id },
+    });
   });
 
   it('for every described operation but the endless notification stream', () => {

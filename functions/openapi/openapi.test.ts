@@ -29,9 +29,6 @@ const PENDING_OPERATIONS = [
   'POST /api/v1/replay/cleanup',
   'POST /api/v1/admin/events/replay',
   'GET /api/v1/admin/events/replay/{session_id}/status',
-  'GET /api/v1/admin/executions/',
-  'PUT /api/v1/admin/executions/{execution_id}/priority',
-  'GET /api/v1/admin/executions/queue',
   'GET /api/v1/admin/rate-limits/defaults',
   'GET /api/v1/admin/rate-limits/{user_id}',
   'PUT /api/v1/admin/rate-limits/{user_id}',
@@ -39,10 +36,6 @@ const PENDING_OPERATIONS = [
   'GET /api/v1/admin/settings/',
   'PUT /api/v1/admin/settings/',
   'POST /api/v1/admin/settings/reset',
-  'GET /api/v1/sagas/{saga_id}',
-  'GET /api/v1/sagas/execution/{execution_id}',
-  'GET /api/v1/sagas/',
-  'POST /api/v1/sagas/{saga_id}/cancel',
 ];
 
 /**

@@ -4,7 +4,7 @@ import type { AuditEntry, AuditTargetType } from '../domain/audit';
  * Persistence ports. Each repository speaks the domain's language; adapters (embedded SQLite,
  * MongoDB) implement them and one contract suite per port runs against every adapter.
  */
-import type { ExecutionRecord, ExecutionStatus } from '../domain/execution';
+import type { ExecutionRecord, ExecutionStatus, QueuePriority } from '../domain/execution';
 import type { NotificationChannel, NotificationRecord, NotificationStatus } from '../domain/notification';
 import type { DeliveryAttempt, DeliveryRecord, ExternalChannel } from '../domain/notification-delivery';
 import type { SubscriptionRecord } from '../domain/notification-subscription';
@@ -59,6 +59,9 @@ export interface SessionRepository {
 export interface ExecutionFilter {
   userId?: string;
   status?: ExecutionStatus;
+  /** Any of these statuses. */
+  statuses?: readonly ExecutionStatus[];
+  priority?: QueuePriority;
   lang?: string;
   /** Inclusive bounds on `created_at`. */
   createdFrom?: string;

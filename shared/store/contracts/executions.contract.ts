@@ -198,6 +198,7 @@ export function describeExecutionRepositoryContract(
             user_id: 'u1',
             status: 'failed',
             lang: 'node',
+            priority: 'high',
             created_at: at(2),
           }),
           anExecution({
@@ -227,6 +228,11 @@ export function describeExecutionRepositoryContract(
         expect(await list({ userId: 'u1', status: 'completed' })).toEqual(['e4', 'e1']);
         expect(await list({ userId: 'u1', status: 'completed', lang: 'node' })).toEqual(['e4']);
         expect(await list({ userId: 'u3' })).toEqual([]);
+        expect(await list({ statuses: ['failed', 'completed'] })).toEqual(['e4', 'e3', 'e2', 'e1']);
+        expect(await list({ userId: 'u1', statuses: ['failed', 'timeout'] })).toEqual(['e2']);
+        expect(await list({ statuses: [] })).toEqual([]);
+        expect(await list({ priority: 'high' })).toEqual(['e2']);
+        expect(await list({ priority: 'normal', lang: 'node' })).toEqual(['e4', 'e3']);
         expect(await repos().executions.get('e3')).toEqual(rows[2]);
       });
 

@@ -26,6 +26,12 @@ function toQuery(filter: ExecutionFilter): Filter<StoredDocument> {
   const query: Filter<StoredDocument> = {};
   if (filter.userId !== undefined) query.user_id = filter.userId;
   if (filter.status !== undefined) query.status = filter.status;
+  if (filter.statuses !== undefined)
+    query.status =
+      filter.status === undefined
+        ? { $in: [...filter.statuses] }
+        : { $eq: filter.status, $in: [...filter.statuses] };
+  if (filter.priority !== undefined) query.priority = filter.priority;
   if (filter.lang !== undefined) query.lang = filter.lang;
   if (filter.createdFrom !== undefined || filter.createdTo !== undefined) {
     const range: Record<string, Date> = {};

@@ -47,6 +47,9 @@ export function sqliteExecutionRepository(db: SqliteDatabase): ExecutionReposito
     if (byUser) conditions.push('user_id = @userId');
     // With a user filter the unary `+` keeps the planner on the per-user index, whose rows are few.
     if (filter.status !== undefined) conditions.push(byUser ? '+status = @status' : 'status = @status');
+    if (filter.statuses !== undefined)
+      conditions.push(`${byUser ? '+' : ''}status IN (SELECT value FROM json_each(@statuses))`);
+    if (filter.priority !== undefined) conditions.push("json_extract(doc, '$.priority') = @priority");
     if (filter.lang !== undefined) conditions.push('lang = @lang');
     if (filter.createdFrom !== undefined) conditions.push('created_ms >= @createdFrom');
     if (filter.createdTo !== undefined) conditions.push('created_ms <= @createdTo');
@@ -117,6 +120,8 @@ export function sqliteExecutionRepository(db: SqliteDatabase): ExecutionReposito
       const params: Record<string, unknown> = {};
       if (filter.userId !== undefined) params.userId = filter.userId;
       if (filter.status !== undefined) params.status = filter.status;
+      if (filter.statuses !== undefined) params.statuses = JSON.stringify(filter.statuses);
+      if (filter.priority !== undefined) params.priority = filter.priority;
       if (filter.lang !== undefined) params.lang = filter.lang;
       if (filter.createdFrom !== undefined) params.createdFrom = toMillis(filter.createdFrom);
       if (filter.createdTo !== undefined) params.createdTo = toMillis(filter.createdTo);
