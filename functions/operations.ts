@@ -5,6 +5,7 @@
  */
 import type { OperationGroup } from '../shared/http/openapi/operation';
 import { adminAuditOperations } from './admin-audit/operations';
+import { adminConfigOperations } from './admin-config/operations';
 import { adminEventsOperations } from './admin-events/operations';
 import { adminExecutionsOperations } from './admin-executions/operations';
 import { adminUsersOperations } from './admin-users/operations';
@@ -28,6 +29,7 @@ export const OPERATION_GROUPS: readonly OperationGroup[] = [
   adminUsersOperations,
   adminEventsOperations,
   adminAuditOperations,
+  adminConfigOperations,
   adminExecutionsOperations,
   sagasOperations,
   userSettingsOperations,

@@ -1,6 +1,7 @@
 /** Every function of the product. The embedded server, the bundler and the manifests read this list. */
 import type { FunctionDefinition } from '../shared/platform/function';
 import { adminAuditFunction } from './admin-audit';
+import { adminConfigFunction } from './admin-config';
 import { adminEventsFunction } from './admin-events';
 import { adminExecutionsFunction } from './admin-executions';
 import { adminUsersFunction } from './admin-users';
@@ -30,6 +31,7 @@ export const FUNCTIONS: readonly FunctionDefinition[] = [
   adminUsersFunction,
   adminEventsFunction,
   adminAuditFunction,
+  adminConfigFunction,
   adminExecutionsFunction,
   sagasFunction,
   streamSseFunction,

@@ -2,8 +2,10 @@
  * admin-executions: every user's executions with their priority, the queue as all run-pod instances
  * share it (counted in the store), and a waiting execution's priority. Admins only.
  */
+
 import * as v from 'valibot';
 import { recordAudit } from '../../shared/audit/record';
+import { effectiveSettings } from '../../shared/config/effective-settings';
 import { changedFields } from '../../shared/domain/audit';
 import { type ExecutionRecord, QUEUE_PRIORITIES, type QueuePriority } from '../../shared/domain/execution';
 import { requireAdmin } from '../../shared/http/auth';
@@ -67,7 +69,7 @@ export function createAdminExecutionsApp(platform: Platform) {
     return c.json({
       queue_depth: Object.values(byPriority).reduce((sum, n) => sum + n, 0),
       active_count: await count({ statuses: ['scheduled', 'running'] }),
-      max_concurrent: platform.config.MAX_CONCURRENT_EXECUTIONS,
+      max_concurrent: (await effectiveSettings(platform)).max_concurrent_executions,
       by_priority: byPriority,
     });
   });

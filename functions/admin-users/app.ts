@@ -4,11 +4,13 @@
  * 401 signed out, 403 for anyone else. Changes of role, active flag, username or password end the
  * user's sessions, since sessions carry who signed in and with which role.
  */
+
 import type { Context } from 'hono';
 import { recordAudit } from '../../shared/audit/record';
 import { clearLoginFailures } from '../../shared/auth/lockout';
 import { hashPassword } from '../../shared/auth/passwords';
 import { changeUserAccess } from '../../shared/auth/sessions';
+import { effectiveSettings } from '../../shared/config/effective-settings';
 import { changedFields } from '../../shared/domain/audit';
 import { newUserRecord, type Principal, toUserResponse, type UserRecord } from '../../shared/domain/user';
 import { requireAdmin } from '../../shared/http/auth';
@@ -50,10 +52,8 @@ const isActiveAdmin = (user: Pick<UserRecord, 'role' | 'is_active'>) =>
 export function createAdminUsersApp(platform: Platform) {
   const app = createFunctionApp(platform, 'admin-users');
   const { store } = platform;
-  const minPassword = platform.config.PASSWORD_MIN_LENGTH;
-  const CreateSchema = createRequestSchema(minPassword);
-  const UpdateSchema = updateRequestSchema(minPassword);
-  const ResetSchema = resetPasswordRequestSchema(minPassword);
+  // The password policy is a system setting: read when a password is checked, not once at start.
+  const minPassword = async () => (await effectiveSettings(platform)).password_min_length;
 
   /** The calling admin and the user behind `:user_id`, or 404. */
   async function target(c: Context<AppEnv>): Promise<{ admin: Principal; user: UserRecord }> {
@@ -93,7 +93,11 @@ export function createAdminUsersApp(platform: Platform) {
 
     app.post(path, async (c) => {
       const admin = requireAdmin(c);
-      const { password, ...fields } = validate(CreateSchema, await readJsonObject(c), 'body');
+      const { password, ...fields } = validate(
+        createRequestSchema(await minPassword()),
+        await readJsonObject(c),
+        'body',
+      );
       // The superuser flag marks the operator's first administrator; nobody grants it here.
       const user = newUserRecord(
         { ...fields, password_hash: await hashPassword(password) },
@@ -124,7 +128,7 @@ export function createAdminUsersApp(platform: Platform) {
 
   app.put(`${BASE}/:user_id`, async (c) => {
     const { admin, user } = await target(c);
-    const request = validate(UpdateSchema, await readJsonObject(c), 'body');
+    const request = validate(updateRequestSchema(await minPassword()), await readJsonObject(c), 'body');
     const role = request.role ?? user.role;
     const isActive = request.is_active ?? user.is_active;
     if (user.user_id === admin.user_id && !isActiveAdmin({ role, is_active: isActive }))
@@ -179,7 +183,11 @@ export function createAdminUsersApp(platform: Platform) {
 
   app.post(`${BASE}/:user_id/reset-password`, async (c) => {
     const { admin, user } = await target(c);
-    const { new_password } = validate(ResetSchema, await readJsonObject(c), 'body');
+    const { new_password } = validate(
+      resetPasswordRequestSchema(await minPassword()),
+      await readJsonObject(c),
+      'body',
+    );
     const updated = await store.users.update(user.user_id, {
       password_hash: await hashPassword(new_password),
       updated_at: platform.now().toISOString(),

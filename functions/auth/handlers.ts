@@ -2,6 +2,7 @@
  * Accounts and sessions: register, log in, log out, who am I. Pure of HTTP so tests can call them
  * directly; `app.ts` turns their results into responses and cookies.
  */
+
 import {
   accountLocked,
   clearLoginFailures,
@@ -10,6 +11,7 @@ import {
 } from '../../shared/auth/lockout';
 import { hashPassword, needsRehash, verifyAgainstDummy, verifyPassword } from '../../shared/auth/passwords';
 import { endSession, type IssuedSession, startSession } from '../../shared/auth/sessions';
+import { effectiveSettings } from '../../shared/config/effective-settings';
 import {
   newUserRecord,
   type Principal,
@@ -61,7 +63,8 @@ export async function register(
   body: unknown,
   client: ClientInfo = {},
 ): Promise<UserResponse> {
-  const input = validate(registrationSchema(platform.config.PASSWORD_MIN_LENGTH), body, 'body');
+  const { password_min_length } = await effectiveSettings(platform);
+  const input = validate(registrationSchema(password_min_length), body, 'body');
   const user = newUserRecord(
     {
       username: input.username,

@@ -6,6 +6,7 @@
 import type { Context } from 'hono';
 import { recordAudit } from '../../shared/audit/record';
 import { formatBytes } from '../../shared/config/config';
+import { effectiveSettings } from '../../shared/config/effective-settings';
 import { changedFields } from '../../shared/domain/audit';
 import { type ExecutionRecord, isTerminal, toExecutionResult } from '../../shared/domain/execution';
 import type { Principal } from '../../shared/domain/user';
@@ -147,21 +148,23 @@ export function createExecutionsApp(platform: Platform) {
     return c.json({ scripts });
   });
 
-  app.get('/api/v1/k8s-limits', (c) => {
+  app.get('/api/v1/k8s-limits', async (c) => {
     const { config } = platform;
+    const limits = await effectiveSettings(platform);
     const supported: Record<string, { versions: string[]; file_ext: string }> = {};
     for (const runtime of platform.sandbox.runtimes()) {
       const entry = supported[runtime.language] ?? { versions: [], file_ext: runtime.fileExt };
       entry.versions.push(runtime.version);
       supported[runtime.language] = entry;
     }
-    c.header('Cache-Control', 'public, max-age=300');
+    // Short: an administrator may change the limits at any time.
+    c.header('Cache-Control', 'public, max-age=30');
     return c.json({
-      cpu_limit: config.CPU_LIMIT,
-      memory_limit: formatBytes(config.MEMORY_LIMIT),
+      cpu_limit: limits.cpu_limit,
+      memory_limit: limits.memory_limit,
       cpu_request: config.CPU_REQUEST,
       memory_request: formatBytes(config.MEMORY_REQUEST),
-      execution_timeout: config.EXECUTION_TIMEOUT_SECONDS,
+      execution_timeout: limits.max_timeout_seconds,
       supported_runtimes: supported,
       sandbox: platform.sandbox.backend,
       max_processes: config.MAX_PROCESSES,

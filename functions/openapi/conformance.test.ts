@@ -312,6 +312,12 @@ describe('answers match the OpenAPI document', () => {
     });
   });
 
+  it('for system settings', async () => {
+    await call('GET /api/v1/admin/settings/', { session: admin });
+    await call('PUT /api/v1/admin/settings/', { session: admin, json: { max_concurrent_executions: 4 } });
+    await call('POST /api/v1/admin/settings/reset', { session: admin });
+  });
+
   it('for every described operation but the endless notification stream', () => {
     const unchecked = [...OPERATIONS.keys()].filter((key) => !checked.has(key));
     expect(unchecked).toEqual(['GET /api/v1/events/notifications/stream']);

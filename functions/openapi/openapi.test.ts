@@ -33,9 +33,6 @@ const PENDING_OPERATIONS = [
   'GET /api/v1/admin/rate-limits/{user_id}',
   'PUT /api/v1/admin/rate-limits/{user_id}',
   'POST /api/v1/admin/rate-limits/{user_id}/reset',
-  'GET /api/v1/admin/settings/',
-  'PUT /api/v1/admin/settings/',
-  'POST /api/v1/admin/settings/reset',
 ];
 
 /**

@@ -15,6 +15,7 @@
 
 import * as v from 'valibot';
 import { bytes, millicores } from '../../shared/config/config';
+import { effectiveSettings } from '../../shared/config/effective-settings';
 import type { ExecutionStatus } from '../../shared/domain/execution';
 import type { EventContext } from '../../shared/events/publisher';
 import {
@@ -226,8 +227,14 @@ export function createRunPodApp(platform: Platform) {
         execution_requested: async (event) => {
           const execution = await platform.store.executions.get(event.execution_id);
           if (!execution) throw new PermanentEventError(`Execution ${event.execution_id} does not exist`);
-          if (execution.status === 'queued')
-            scheduler.enqueue({ executionId: event.execution_id, priority: event.priority, request: event });
+          if (execution.status !== 'queued') return;
+          // Both may have changed since the request: an admin's priority and the system settings' limit.
+          scheduler.setCapacity((await effectiveSettings(platform)).max_concurrent_executions);
+          scheduler.enqueue({
+            executionId: event.execution_id,
+            priority: execution.priority,
+            request: event,
+          });
         },
         execution_cancelled: async (event) => {
           const admission = scheduler.cancel(event.execution_id);

@@ -47,6 +47,25 @@ describe('ExecutionScheduler', () => {
     expect(started).toEqual(['a', 'b', 'c']);
   });
 
+  it('follows a new capacity: more admits waiting jobs at once, fewer lets running ones finish first', async () => {
+    const { scheduler, started, finish, job } = harness(1);
+    for (const id of ['a', 'b', 'c', 'd']) scheduler.enqueue(job(id));
+    await tick();
+    expect(started).toEqual(['a']);
+    scheduler.setCapacity(3);
+    await tick();
+    expect(started).toEqual(['a', 'b', 'c']);
+    scheduler.setCapacity(1);
+    await finish('a');
+    await finish('b');
+    await tick();
+    expect(started).toEqual(['a', 'b', 'c']);
+    await finish('c');
+    await tick();
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    expect(scheduler.stats).toEqual({ running: 1, waiting: 0, capacity: 1 });
+  });
+
   it('takes higher priorities first and keeps arrival order within a priority', async () => {
     const { scheduler, started, finish, job } = harness(1);
     scheduler.enqueue(job('first'));

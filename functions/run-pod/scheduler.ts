@@ -18,7 +18,7 @@ export class ExecutionScheduler<J extends Job> {
   private readonly running = new Set<string>();
 
   constructor(
-    private readonly capacity: number,
+    private capacity: number,
     /** Runs a job; the returned promise settles when its slot may be reused. */
     private readonly run: (job: J) => Promise<void>,
     private readonly onError: (job: J, error: unknown) => void,
@@ -30,6 +30,13 @@ export class ExecutionScheduler<J extends Job> {
     this.waiting.get(job.priority)!.set(job.executionId, job);
     this.pump();
     return true;
+  }
+
+  /** A new limit: more admits waiting jobs at once; fewer lets running ones finish and admits none meanwhile. */
+  setCapacity(capacity: number): void {
+    if (capacity === this.capacity) return;
+    this.capacity = capacity;
+    this.pump();
   }
 
   has(executionId: string): boolean {

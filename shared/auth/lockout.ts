@@ -3,6 +3,7 @@
  * accounts exist. Failures count within a LOCKOUT_MINUTES window; reaching MAX_LOGIN_ATTEMPTS locks the
  * name for LOCKOUT_MINUTES. A successful login clears the count.
  */
+import { effectiveSettings } from '../config/effective-settings';
 import { HttpError } from '../http/errors';
 import type { Platform } from '../platform/platform';
 
@@ -29,9 +30,10 @@ export async function lockRemainingMs(platform: Platform, username: string): Pro
 
 /** Counts a failed attempt; returns the lock duration in ms when this attempt locked the username, else 0. */
 export async function recordLoginFailure(platform: Platform, username: string): Promise<number> {
-  const lockMs = platform.config.LOCKOUT_MINUTES * 60_000;
+  const settings = await effectiveSettings(platform);
+  const lockMs = settings.lockout_duration_minutes * 60_000;
   const failures = await platform.kv.increment(failuresKey(username), { ttlMs: lockMs });
-  if (failures < platform.config.MAX_LOGIN_ATTEMPTS) return 0;
+  if (failures < settings.max_login_attempts) return 0;
   const until = new Date(platform.now().getTime() + lockMs).toISOString();
   await platform.kv.set(lockKey(username), until, { ttlMs: lockMs });
   await platform.kv.delete(failuresKey(username));

@@ -2,7 +2,9 @@
  * Server-side sessions. The browser holds a random token; the store holds only its SHA-256, so a leaked
  * database cannot be replayed as cookies. Deleting the record ends the session at once.
  */
+
 import { createHash, randomBytes } from 'node:crypto';
+import { effectiveSettings } from '../config/effective-settings';
 import type { Principal, SessionRecord, UserRecord } from '../domain/user';
 import type { Platform } from '../platform/platform';
 import { issueCsrfToken } from './csrf';
@@ -19,7 +21,7 @@ export const hashSessionToken = (token: string): string => createHash('sha256').
 export async function startSession(platform: Platform, user: Principal): Promise<IssuedSession> {
   const token = randomBytes(32).toString('base64url');
   const now = platform.now();
-  const maxAgeSeconds = platform.config.SESSION_TIMEOUT_MINUTES * 60;
+  const maxAgeSeconds = (await effectiveSettings(platform)).session_timeout_minutes * 60;
   const expiresAt = new Date(now.getTime() + maxAgeSeconds * 1000);
   const record: SessionRecord = {
     token_hash: hashSessionToken(token),

@@ -2,9 +2,11 @@
  * Accepting an execution: validate against the runtimes the sandbox really has, honour the
  * Idempotency-Key, persist `queued`, publish `execution_requested`. Used by submit and by retry.
  */
+
 import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { formatBytes } from '../config/config';
+import { effectiveSettings } from '../config/effective-settings';
 import { type ExecutionStatus, newExecution, type QueuePriority } from '../domain/execution';
 import type { Principal } from '../domain/user';
 import type { EventOf } from '../events/schemas';
@@ -140,6 +142,7 @@ async function accept(
   options: SubmitOptions,
 ): Promise<ExecutionAccepted> {
   const { config } = platform;
+  const limits = await effectiveSettings(platform);
   const execution = newExecution({
     execution_id: crypto.randomUUID(),
     user_id: user.user_id,
@@ -158,9 +161,9 @@ async function accept(
       stdin: execution.stdin,
       language: execution.lang,
       language_version: execution.lang_version,
-      timeout_seconds: config.EXECUTION_TIMEOUT_SECONDS,
-      cpu_limit: config.CPU_LIMIT,
-      memory_limit: formatBytes(config.MEMORY_LIMIT),
+      timeout_seconds: limits.max_timeout_seconds,
+      cpu_limit: limits.cpu_limit,
+      memory_limit: limits.memory_limit,
       cpu_request: config.CPU_REQUEST,
       memory_request: formatBytes(config.MEMORY_REQUEST),
       priority: execution.priority,

@@ -9,6 +9,7 @@ import type { NotificationChannel, NotificationRecord, NotificationStatus } from
 import type { DeliveryAttempt, DeliveryRecord, ExternalChannel } from '../domain/notification-delivery';
 import type { SubscriptionRecord } from '../domain/notification-subscription';
 import type { SavedScriptPatch, SavedScriptRecord } from '../domain/saved-script';
+import type { SystemSettings } from '../domain/system-settings';
 import type { SessionRecord, UserRecord, UserRole } from '../domain/user';
 import type { SettingsRevision, UserSettingsRecord } from '../domain/user-settings';
 import type { DomainEvent, EventType } from '../events/schemas';
@@ -314,6 +315,15 @@ export interface AuditLogRepository {
   list(filter: AuditFilter, paging: { limit: number; offset: number }): Promise<Page<AuditEntry>>;
 }
 
+/** The one record of the administrators' system settings. */
+export interface SystemSettingsRepository {
+  /** The settings as last saved; null until an administrator changes them. */
+  get(): Promise<SystemSettings | null>;
+  save(settings: SystemSettings): Promise<void>;
+  /** Back to the deployment's configuration. */
+  clear(): Promise<void>;
+}
+
 export interface Repositories {
   users: UserRepository;
   sessions: SessionRepository;
@@ -327,6 +337,7 @@ export interface Repositories {
   deadLetters: DeadLetterRepository;
   apiKeys: ApiKeyRepository;
   auditLog: AuditLogRepository;
+  systemSettings: SystemSettingsRepository;
   /** Readiness: can the store serve requests right now? */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import { describeNotificationSubscriptionRepositoryContract } from './notificati
 import { describeNotificationRepositoryContract } from './notifications.contract';
 import { describeSavedScriptRepositoryContract } from './saved-scripts.contract';
 import { describeSessionRepositoryContract } from './sessions.contract';
+import { describeSystemSettingsRepositoryContract } from './system-settings.contract';
 import { describeUserSettingsRepositoryContract } from './user-settings.contract';
 import { describeUserRepositoryContract } from './users.contract';
 
@@ -25,6 +26,7 @@ export {
   describeNotificationSubscriptionRepositoryContract,
   describeSavedScriptRepositoryContract,
   describeSessionRepositoryContract,
+  describeSystemSettingsRepositoryContract,
   describeUserRepositoryContract,
   describeUserSettingsRepositoryContract,
 };
@@ -42,4 +44,5 @@ export function describeRepositoriesContract(adapterName: string, make: MakeRepo
   describeDeadLetterRepositoryContract(adapterName, make);
   describeApiKeyRepositoryContract(adapterName, make);
   describeAuditLogRepositoryContract(adapterName, make);
+  describeSystemSettingsRepositoryContract(adapterName, make);
 }

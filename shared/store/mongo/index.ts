@@ -15,6 +15,7 @@ import { mongoNotificationDeliveryRepository } from './notification-deliveries';
 import { mongoNotificationSubscriptionRepository } from './notification-subscriptions';
 import { mongoNotificationRepository } from './notifications';
 import { mongoSavedScriptRepository } from './saved-scripts';
+import { mongoSystemSettingsRepository } from './system-settings';
 import { mongoUserSettingsRepository } from './user-settings';
 import { mongoUserRepository } from './users';
 
@@ -29,6 +30,7 @@ export const COLLECTIONS = {
   savedScripts: 'saved_scripts',
   apiKeys: 'api_keys',
   auditLog: 'audit_log',
+  systemSettings: 'system_settings',
   userSettings: 'user_settings',
   userSettingsRevisions: 'user_settings_revisions',
   events: 'events',
@@ -127,6 +129,7 @@ export async function openMongoStore(
       savedScripts: mongoSavedScriptRepository(collection(COLLECTIONS.savedScripts)),
       apiKeys: mongoApiKeyRepository(collection(COLLECTIONS.apiKeys)),
       auditLog: mongoAuditLogRepository(collection(COLLECTIONS.auditLog)),
+      systemSettings: mongoSystemSettingsRepository(collection(COLLECTIONS.systemSettings)),
       userSettings: mongoUserSettingsRepository(
         collection(COLLECTIONS.userSettings),
         collection(COLLECTIONS.userSettingsRevisions),

@@ -11,6 +11,7 @@ import {
   describeNotificationRepositoryContract,
   describeNotificationSubscriptionRepositoryContract,
   describeSavedScriptRepositoryContract,
+  describeSystemSettingsRepositoryContract,
   describeUserRepositoryContract,
   describeUserSettingsRepositoryContract,
 } from '../contracts';
@@ -53,6 +54,7 @@ describe.skipIf(!url)('MongoDB store', () => {
   describeDeadLetterRepositoryContract('mongodb', openFresh);
   describeApiKeyRepositoryContract('mongodb', openFresh);
   describeAuditLogRepositoryContract('mongodb', openFresh);
+  describeSystemSettingsRepositoryContract('mongodb', openFresh);
 
   describe('openMongoStore', () => {
     it('creates the indexes, and opening the same database again changes nothing', async () => {

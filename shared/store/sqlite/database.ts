@@ -166,6 +166,13 @@ const MIGRATIONS: readonly string[] = [
   CREATE INDEX audit_log_by_target ON audit_log (target_type, target_id, at_ms DESC);
   CREATE INDEX audit_log_by_actor ON audit_log (actor_id, at_ms DESC);
   `,
+  // 9: the administrators' system settings, one row.
+  `
+  CREATE TABLE system_settings (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    doc TEXT NOT NULL
+  );
+  `,
 ];
 
 /** The schema version this build writes. */

@@ -11,6 +11,7 @@ import { sqliteNotificationSubscriptionRepository } from './notification-subscri
 import { sqliteNotificationRepository } from './notifications';
 import { sqliteSavedScriptRepository } from './saved-scripts';
 import { sqliteSessionRepository } from './sessions';
+import { sqliteSystemSettingsRepository } from './system-settings';
 import { sqliteUserSettingsRepository } from './user-settings';
 import { sqliteUserRepository } from './users';
 
@@ -36,6 +37,7 @@ export function openSqliteStore(path: string): Repositories {
     deadLetters: sqliteDeadLetterRepository(db),
     apiKeys: sqliteApiKeyRepository(db),
     auditLog: sqliteAuditLogRepository(db),
+    systemSettings: sqliteSystemSettingsRepository(db),
     async ping() {
       ping.get();
     },

@@ -33,6 +33,7 @@ const UNDO_MIGRATION: Record<number, string> = {
   6: 'DROP INDEX events_by_time; DROP TABLE events_archive;',
   7: 'DROP TABLE api_keys;',
   8: 'DROP TABLE audit_log;',
+  9: 'DROP TABLE system_settings;',
 };
 
 /** Turns the file at `path` into what a build of schema `version` left behind. */
