@@ -7,34 +7,24 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuditEntry } from '../../shared/domain/audit';
 import { newExecution } from '../../shared/domain/execution';
 import { executionOutput } from '../../shared/events/sample-events';
-import { authHeaders, registerAndLogin, type TestSession } from '../../test/support/http';
+import { apiCaller, registerAdmin, registerAndLogin, type TestSession } from '../../test/support/http';
 import { type RunningServer, startTestServer } from '../../test/support/server';
 
 let server: RunningServer;
+let api: ReturnType<typeof apiCaller>;
 let admin: TestSession;
 let user: TestSession;
 
 beforeAll(async () => {
   server = await startTestServer();
+  api = apiCaller(server.baseUrl);
   const client = { request: (path: string, init?: RequestInit) => fetch(server.baseUrl + path, init) };
-  admin = await registerAndLogin(client, {
-    beforeLogin: (userId) => server.platform.store.users.update(userId, { role: 'admin' }),
-  });
+  admin = await registerAdmin(client, server.platform.store.users);
   user = await registerAndLogin(client);
 });
 afterAll(async () => {
   await server?.close();
 });
-
-const api = (method: string, path: string, session?: TestSession, body?: unknown) =>
-  fetch(`${server.baseUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(session ? authHeaders(session) : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
 
 async function auditOf(query: string): Promise<{ entries: AuditEntry[]; total: number }> {
   const response = await api('GET', `/admin/audit?${query}`, admin);

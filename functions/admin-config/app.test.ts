@@ -5,35 +5,24 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashSessionToken } from '../../shared/auth/sessions';
-import { authHeaders, login, registerAndLogin, type TestSession } from '../../test/support/http';
+import { apiCaller, login, registerAdmin, registerAndLogin, type TestSession } from '../../test/support/http';
 import { type RunningServer, startTestServer } from '../../test/support/server';
 
 let server: RunningServer;
+let api: ReturnType<typeof apiCaller>;
 let admin: TestSession;
 let user: TestSession;
 const client = { request: (path: string, init?: RequestInit) => fetch(server.baseUrl + path, init) };
 
 beforeAll(async () => {
   server = await startTestServer({ RATE_LIMIT_ENABLED: 'false' });
-  admin = await registerAndLogin(client, {
-    beforeLogin: (userId) => server.platform.store.users.update(userId, { role: 'admin' }),
-  });
+  api = apiCaller(server.baseUrl);
+  admin = await registerAdmin(client, server.platform.store.users);
   user = await registerAndLogin(client);
 });
 afterAll(async () => {
   await server?.close();
 });
-
-const api = (method: string, path: string, session?: TestSession, body?: unknown) =>
-  fetch(`${server.baseUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(session ? authHeaders(session) : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
 
 const register = (password: string) => {
   const name = `u_${randomBytes(5).toString('hex')}`;

@@ -5,37 +5,27 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newExecution } from '../../shared/domain/execution';
-import { authHeaders, registerAndLogin, type TestSession } from '../../test/support/http';
+import { apiCaller, registerAdmin, registerAndLogin, type TestSession } from '../../test/support/http';
 import { type RunningServer, startTestServer } from '../../test/support/server';
 import { readSse } from '../../test/support/sse';
 
 let server: RunningServer;
+let api: ReturnType<typeof apiCaller>;
 let owner: TestSession;
 let stranger: TestSession;
 let admin: TestSession;
 
 beforeAll(async () => {
   server = await startTestServer({ EXECUTION_TIMEOUT_SECONDS: '10', MEMORY_LIMIT: '64Mi' });
+  api = apiCaller(server.baseUrl);
   const client = { request: (path: string, init?: RequestInit) => fetch(server.baseUrl + path, init) };
   owner = await registerAndLogin(client);
   stranger = await registerAndLogin(client);
-  admin = await registerAndLogin(client, {
-    beforeLogin: (userId) => server.platform.store.users.update(userId, { role: 'admin' }),
-  });
+  admin = await registerAdmin(client, server.platform.store.users);
 });
 afterAll(async () => {
   await server?.close();
 });
-
-const api = (method: string, path: string, session?: TestSession, body?: unknown) =>
-  fetch(`${server.baseUrl}/api/v1${path}`, {
-    method,
-    headers: {
-      ...(session ? authHeaders(session) : {}),
-      ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
-    },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
 
 async function submit(script: string): Promise<string> {
   const response = await api('POST', '/execute', owner, { script, lang: 'python' });

@@ -79,3 +79,25 @@ export function authHeaders(
 ): Record<string, string> {
   return { Cookie: session.cookie, 'X-CSRF-Token': session.csrf, ...extra };
 }
+
+/**
+ * A caller of the running server's `/api/v1`: `method`, the path below it, the session to act as (with
+ * its CSRF token) and a JSON body.
+ */
+export function apiCaller(baseUrl: string) {
+  return (method: string, path: string, session?: TestSession, body?: unknown) =>
+    fetch(`${baseUrl}/api/v1${path}`, {
+      method,
+      headers: {
+        ...(session ? authHeaders(session) : {}),
+        ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+      },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+}
+
+/** Registers and signs in a fresh administrator (the store grants the role, as an operator would). */
+export const registerAdmin = (
+  app: RequestableApp,
+  users: { update(userId: string, patch: { role: 'admin' }): Promise<unknown> },
+) => registerAndLogin(app, { beforeLogin: (userId) => users.update(userId, { role: 'admin' }) });
