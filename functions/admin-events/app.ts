@@ -2,7 +2,7 @@
  * admin-events: the administrators' view of the event store — browse with filters and text search,
  * statistics of a recent window, export as CSV or JSON (streamed, at most 50,000 events), one event
  * with its neighbours, and delete, which moves the event to an archive instead of losing it.
- * Admins only: 401 signed out, 403 for anyone else.
+ * Also the dead letters (./dead-letters.ts). Admins only: 401 signed out, 403 for anyone else.
  */
 import { stream } from 'hono/streaming';
 import { recordAudit } from '../../shared/audit/record';
@@ -14,6 +14,7 @@ import { notFound, readJson, validate } from '../../shared/http/errors';
 import { createFunctionApp } from '../../shared/platform/function';
 import type { Platform } from '../../shared/platform/platform';
 import type { EventFilter, EventStore } from '../../shared/store/ports';
+import { addDeadLetterRoutes } from './dead-letters';
 import { type ExportFormat, exportChunks } from './export';
 import {
   BrowseRequestSchema,
@@ -131,5 +132,6 @@ export function createAdminEventsApp(platform: Platform) {
     return c.json({ message: 'Event deleted and archived', event_id: id });
   });
 
+  addDeadLetterRoutes(app, platform);
   return app;
 }

@@ -5,6 +5,7 @@ import { DomainEventSchema, EVENT_TYPES } from '../../shared/events/schemas';
 import type { OperationGroup } from '../../shared/http/openapi/operation';
 import {
   BrowseRequestSchema,
+  DeadLetterListQuerySchema,
   EventFilterSchema,
   ExportParamsSchema,
   ExportQuerySchema,
@@ -35,6 +36,30 @@ const EventDetailResponse = v.object({
 
 const EventDeleteResponse = v.object({ message: v.string(), event_id: v.string() });
 
+const DeadLetter = v.object({
+  dead_letter_id: v.string(),
+  subscriber: v.string(),
+  event: v.nullable(DomainEventSchema),
+  raw: v.nullable(v.string()),
+  event_type: v.string(),
+  event_id: v.string(),
+  error: v.string(),
+  attempts: count,
+  created_at: v.string(),
+});
+const DeadLetterListResponse = v.object({
+  dead_letters: v.array(DeadLetter),
+  total: count,
+  limit: count,
+  offset: count,
+});
+const DeadLetterRetryResponse = v.object({
+  message: v.string(),
+  dead_letter_id: v.string(),
+  event_id: v.string(),
+});
+const noLetter = { description: 'No such dead letter' };
+
 const tags = ['admin-events'];
 const notFound = { description: 'No such event' };
 
@@ -47,6 +72,8 @@ export const adminEventsOperations: OperationGroup = {
     EventSummary,
     EventDetailResponse,
     EventDeleteResponse,
+    DeadLetter,
+    DeadLetterListResponse,
   },
   operations: [
     {
@@ -97,6 +124,43 @@ export const adminEventsOperations: OperationGroup = {
       summary: 'Delete an event, keeping it in the archive',
       access: 'admin',
       responses: { 200: { description: 'Deleted', schema: EventDeleteResponse }, 404: notFound },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/admin/dead-letters',
+      tags,
+      summary: 'Events a function could not take after every retry, newest first',
+      access: 'admin',
+      query: DeadLetterListQuerySchema,
+      responses: { 200: { description: 'A page of dead letters', schema: DeadLetterListResponse } },
+    },
+    {
+      method: 'get',
+      path: '/api/v1/admin/dead-letters/{dead_letter_id}',
+      tags,
+      summary: 'One dead letter with its event and why it failed',
+      access: 'admin',
+      responses: { 200: { description: 'The dead letter', schema: DeadLetter }, 404: noLetter },
+    },
+    {
+      method: 'post',
+      path: '/api/v1/admin/dead-letters/{dead_letter_id}/retry',
+      tags,
+      summary: 'Send the event again; consumers that took it already answer it as a duplicate',
+      access: 'admin',
+      responses: {
+        200: { description: 'Sent again', schema: DeadLetterRetryResponse },
+        404: noLetter,
+        409: { description: 'It holds no readable event' },
+      },
+    },
+    {
+      method: 'delete',
+      path: '/api/v1/admin/dead-letters/{dead_letter_id}',
+      tags,
+      summary: 'Discard a dead letter',
+      access: 'admin',
+      responses: { 204: { description: 'Discarded' }, 404: noLetter },
     },
   ],
 };

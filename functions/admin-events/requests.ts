@@ -69,3 +69,8 @@ export function toEventFilter(filters: {
     searchText: filters.search_text || undefined,
   };
 }
+
+export const DeadLetterListQuerySchema = v.object({
+  limit: queryInt(1, 200, 50),
+  offset: queryInt(0, 1_000_000, 0),
+});

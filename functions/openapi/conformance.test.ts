@@ -318,6 +318,31 @@ describe('answers match the OpenAPI document', () => {
     await call('POST /api/v1/admin/settings/reset', { session: admin });
   });
 
+  it('for dead letters', async () => {
+    const letter = {
+      dead_letter_id: randomUUID(),
+      subscriber: 'notify',
+      event: null,
+      raw: 'not an event',
+      event_type: 'unknown',
+      event_id: 'unknown',
+      error: 'HTTP 400 malformed CloudEvent',
+      attempts: 1,
+      created_at: new Date().toISOString(),
+    };
+    await server.platform.store.deadLetters.add(letter);
+    const params = { dead_letter_id: letter.dead_letter_id };
+    await call('GET /api/v1/admin/dead-letters', { session: admin });
+    await call('GET /api/v1/admin/dead-letters/{dead_letter_id}', { session: admin, params });
+    await call('DELETE /api/v1/admin/dead-letters/{dead_letter_id}', { session: admin, params });
+    const retriable = { ...letter, dead_letter_id: randomUUID(), event: executionRequested(randomUUID()) };
+    await server.platform.store.deadLetters.add(retriable);
+    await call('POST /api/v1/admin/dead-letters/{dead_letter_id}/retry', {
+      session: admin,
+      params: { dead_letter_id: retriable.dead_letter_id },
+    });
+  });
+
   it('for every described operation but the endless notification stream', () => {
     const unchecked = [...OPERATIONS.keys()].filter((key) => !checked.has(key));
     expect(unchecked).toEqual(['GET /api/v1/events/notifications/stream']);

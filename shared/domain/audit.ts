@@ -8,6 +8,7 @@ export const AUDIT_TARGET_TYPES = [
   'user',
   'execution',
   'event',
+  'dead_letter',
   'settings',
   'rate_limits',
   'replay',

@@ -25,7 +25,16 @@ export interface AuditPage {
   offset: number;
 }
 
-export const AUDIT_TARGET_TYPES = ['user', 'execution', 'event', 'settings', 'rate_limits', 'replay', 'saga'];
+export const AUDIT_TARGET_TYPES = [
+  'user',
+  'execution',
+  'event',
+  'dead_letter',
+  'settings',
+  'rate_limits',
+  'replay',
+  'saga',
+];
 
 export const listAudit = (query: {
   limit: number;

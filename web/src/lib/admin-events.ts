@@ -71,3 +71,27 @@ export function exportUrl(format: 'csv' | 'json', filters: EventFilters): string
   const query = params.toString();
   return `/api/v1/admin/events/export/${format}${query ? `?${query}` : ''}`;
 }
+
+export interface DeadLetterView {
+  dead_letter_id: string;
+  subscriber: string;
+  event: StoredEventView | null;
+  raw: string | null;
+  event_type: string;
+  event_id: string;
+  error: string;
+  attempts: number;
+  created_at: string;
+}
+
+const letterPath = (id: string, action = '') => `/admin/dead-letters/${encodeURIComponent(id)}${action}`;
+
+export const listDeadLetters = (limit: number, offset: number) =>
+  request<{ dead_letters: DeadLetterView[]; total: number }>('/admin/dead-letters', {
+    query: { limit, offset },
+  });
+
+export const retryDeadLetter = (id: string) =>
+  request<{ message: string }>(letterPath(id, '/retry'), { method: 'POST' });
+
+export const discardDeadLetter = (id: string) => request<void>(letterPath(id), { method: 'DELETE' });
