@@ -2,7 +2,6 @@
  * Accounts and sessions: register, log in, log out, who am I. Pure of HTTP so tests can call them
  * directly; `app.ts` turns their results into responses and cookies.
  */
-
 import {
   accountLocked,
   clearLoginFailures,

@@ -2,7 +2,6 @@
  * executions: reading, cancelling, retrying and deleting executions, plus the catalogue a client
  * needs before submitting (runtimes, limits, examples).
  */
-
 import type { Context } from 'hono';
 import { recordAudit } from '../../shared/audit/record';
 import { formatBytes } from '../../shared/config/config';

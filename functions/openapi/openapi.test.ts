@@ -150,6 +150,18 @@ describe('the OpenAPI document against the served routes', () => {
 });
 
 describe('the OpenAPI document as a document', () => {
+  it('offers an API key as the alternative to the session exactly where a key may call', () => {
+    const security = (method: 'get' | 'post' | 'put' | 'delete', path: string) =>
+      document.paths[path]?.[method]?.security;
+    const either = [{ sessionCookie: [] }, { apiKey: [] }];
+    expect(security('post', '/api/v1/execute')).toEqual(either);
+    expect(security('get', '/api/v1/executions/{execution_id}/result')).toEqual(either);
+    expect(security('get', '/api/v1/events/executions/{execution_id}')).toEqual(either);
+    expect(security('get', '/api/v1/user/api-keys')).toEqual([{ sessionCookie: [] }]);
+    expect(security('delete', '/api/v1/executions/{execution_id}')).toEqual([{ sessionCookie: [] }]);
+    expect(document.components.securitySchemes.apiKey).toMatchObject({ type: 'http', scheme: 'bearer' });
+  });
+
   it('is OpenAPI 3.1 with every path parameter declared and operation ids unique', () => {
     expect(document.openapi).toBe('3.1.0');
     const ids = new Set<string>();

@@ -10,6 +10,7 @@ import {
   toJsonSchemaDefs,
 } from '@valibot/to-json-schema';
 import * as v from 'valibot';
+import { scopeForRoute } from '../../auth/api-keys';
 import {
   type AnySchema,
   EVENT_STREAM,
@@ -59,7 +60,12 @@ const BUILT_IN: Record<string, AnySchema> = {
   ValidationError: ValidationErrorSchema,
 };
 
-const SECURITY = [{ sessionCookie: [] }];
+const SESSION = { sessionCookie: [] };
+/** Operations an API key may call take it as an alternative to the session. */
+const securityOf = (operation: Operation) =>
+  scopeForRoute(operation.method.toUpperCase(), operation.path.replace(/\{[^}]+\}/g, 'id'))
+    ? [SESSION, { apiKey: [] }]
+    : [SESSION];
 
 /** One Server-Sent Event whose `data` line is a JSON document of `data` (as OpenAPI 3.2 describes streams). */
 const eventStream = (data: JsonSchema): JsonSchema => ({
@@ -215,7 +221,7 @@ export function buildOpenApiDocument(
           },
         }),
         responses,
-        ...(operation.access !== 'public' && { security: SECURITY }),
+        ...(operation.access !== 'public' && { security: securityOf(operation) }),
       };
     }
 
@@ -228,6 +234,11 @@ export function buildOpenApiDocument(
       securitySchemes: {
         // Signed-in requests that change state also send the csrf_token cookie's value as X-CSRF-Token.
         sessionCookie: { type: 'apiKey', in: 'cookie', name: 'access_token' },
+        apiKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'An API key (i8c_…) from POST /api/v1/user/api-keys, within its scopes',
+        },
       },
     },
   };
