@@ -105,6 +105,7 @@ class SourceRunner {
   private readonly joinedOnce: Promise<void>;
   private running = false;
   private stopped = false;
+  private hasJoined = false;
   /** Aborted by `stop()` once its grace period is over: attempts and backoffs end, records stay uncommitted. */
   readonly abandon = new AbortController();
   private readonly log: Logger;
@@ -138,18 +139,28 @@ class SourceRunner {
     });
     this.joinedOnce.catch(() => {});
     this.consumer.on(this.consumer.events.GROUP_JOIN, (event) => {
+      this.hasJoined = true;
       this.onAssignment(event.payload.memberAssignment);
       this.joined();
     });
     this.consumer.on(this.consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
       this.log.error('Kafka consumer crashed', { error, restart });
-      if (!restart) this.failed(error);
+      if (restart) return;
+      if (!this.hasJoined) this.failed(error);
+      // kafkajs gives up for good on some errors a broker restart causes (no group coordinator yet), where
+      // KafkaSource's adapter would go on consuming: so does this one.
+      else void this.restartAfterCrash();
     });
   }
 
   async start(): Promise<void> {
     this.running = true;
+    await this.connectAndRun();
+    await this.joinedOnce;
+  }
+
+  private async connectAndRun(): Promise<void> {
     await this.consumer.connect();
     await this.consumer.subscribe({
       topics: this.topics,
@@ -160,7 +171,30 @@ class SourceRunner {
       eachBatchAutoResolve: true,
       eachBatch: async (payload) => this.accept(payload),
     });
-    await this.joinedOnce;
+  }
+
+  /**
+   * Starts consuming again after kafkajs stopped for good. The partitions held are let go first: their
+   * records come again from the last commit, and the sinks answer the ones they took as duplicates.
+   */
+  private async restartAfterCrash(): Promise<void> {
+    try {
+      this.onAssignment({});
+    } catch (error) {
+      this.log.warn('letting go of the partitions after a crash failed', { error });
+    }
+    for (let attempt = 1; this.running && !this.stopped; attempt++) {
+      await sleep(Math.min(attempt, 5) * 1000);
+      if (!this.running || this.stopped) return;
+      try {
+        await this.consumer.disconnect().catch(() => {});
+        await this.connectAndRun();
+        this.log.warn('Kafka consumer restarted after a crash', { attempt });
+        return;
+      } catch (error) {
+        this.log.warn('Kafka consumer restart failed; trying again', { attempt, error });
+      }
+    }
   }
 
   /** Stops fetching, waits `graceMs` for lanes to finish, abandons the rest, commits, disconnects. */
